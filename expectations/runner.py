@@ -1,0 +1,131 @@
+"""Validate a batch with its Great Expectations suite and keep the results.
+
+Column expectations that fail point at rows: with severity ``error`` those
+rows are quarantined with the rule's name; table expectations that fail reject
+the whole batch. ``warn`` failures are only recorded. Every outcome goes to
+``ops.dq_results`` so data quality can be charted over time.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from c360.parsing import RowFailure
+from expectations.common import BatchWindow
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    observed: str | None
+    unexpected_count: int | None
+    failed_rows: tuple[int, ...] = ()
+
+
+@dataclass
+class Validation:
+    suite: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def batch_failures(self) -> list[str]:
+        return [
+            f"{o.expectation}" + (f" on {o.column}" if o.column else "") + (f": {o.observed}" if o.observed else "")
+            for o in self.outcomes
+            if not o.success and o.severity == "error" and not o.failed_rows
+        ]
+
+    def row_failures(self, frame: pd.DataFrame) -> list[RowFailure]:
+        """Rows that failed an error-severity column expectation, with the value that failed."""
+        failures = []
+        for o in self.outcomes:
+            if o.success or o.severity != "error":
+                continue
+            values = frame[o.column] if o.column in frame.columns else None
+            for row in o.failed_rows:
+                value = "" if values is None else f"={values.iloc[row]!s:.80}"
+                failures.append(RowFailure(row, f"{o.expectation}:{o.column}", f"{o.column}{value} failed {o.expectation}"))
+        return failures
+
+
+@functools.lru_cache(maxsize=1)
+def _context():
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    return context
+
+
+def _batch_for(frame: pd.DataFrame):
+    context = _context()
+    try:
+        source = context.data_sources.get("c360_batches")
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas("c360_batches")
+    try:
+        asset = source.get_asset("frame")
+    except (LookupError, ValueError):
+        asset = source.add_dataframe_asset("frame")
+    try:
+        definition = asset.get_batch_definition("whole")
+    except (KeyError, ValueError):
+        definition = asset.add_batch_definition_whole_dataframe("whole")
+    return definition.get_batch(batch_parameters={"dataframe": frame})
+
+
+def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame) -> Validation:
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    result = _batch_for(frame).validate(suite, result_format={"result_format": "COMPLETE"})
+    validation = Validation(suite_name)
+    for r in result.results:
+        config = r.expectation_config
+        res = r.result or {}
+        errored = bool(r.exception_info and r.exception_info.get("raised_exception"))
+        observed = res.get("observed_value")
+        if errored:
+            observed = r.exception_info.get("exception_message")
+        elif observed is None and res.get("partial_unexpected_list"):
+            observed = f"e.g. {res['partial_unexpected_list'][:3]}"
+        validation.outcomes.append(Outcome(
+            expectation=config.type,
+            column=config.kwargs.get("column"),
+            severity=(config.meta or {}).get("severity", "error"),
+            success=bool(r.success),
+            observed=None if observed is None else str(observed)[:500],
+            unexpected_count=res.get("unexpected_count"),
+            failed_rows=tuple(int(i) for i in res.get("unexpected_index_list") or ()),
+        ))
+    return validation
+
+
+def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow) -> Validation:
+    """Validate a typed batch of ``raw.<table_name>`` with its suite module."""
+    suite_module = importlib.import_module(f"expectations.{table_name}")
+    return validate_frame(f"raw.{table_name}", suite_module.build(window), frame)
+
+
+def record_results(cur, run_id: str, batch_id: str | None, validation: Validation) -> None:
+    rows = [
+        (run_id, batch_id, validation.suite, o.expectation, o.column, o.severity, o.success, o.observed,
+         o.unexpected_count)
+        for o in validation.outcomes
+    ]
+    cur.executemany(
+        "insert into ops.dq_results (run_id, batch_id, suite, expectation, column_name, severity, success,"
+        " observed_value, unexpected_count) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        rows,
+    )

@@ -1,0 +1,67 @@
+"""Store POS file drops: one CSV (or .csv.gz) per store and day in a landing
+folder. Files are recognised by checksum, so a file delivered twice is loaded
+once, and each row keeps the file and line it came from."""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from c360.loader import Batch, BatchResult, loaded_checksums, publish_batch
+from c360.parsing import RowFailure
+from c360.raw_tables import RAW_TABLES
+
+SOURCE = "pos"
+FILE_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$")
+
+
+def drop_files(landing: Path, as_of: date) -> list[Path]:
+    """Files in the landing folder dated on or before the as-of day, oldest first."""
+    dated = []
+    for path in landing.rglob("*.csv*"):
+        match = FILE_DATE.search(path.name)
+        if match and date.fromisoformat(match.group(1)) <= as_of:
+            dated.append((match.group(1), str(path), path))
+    return [path for *_, path in sorted(dated)]
+
+
+def read_drop(path: Path, name: str) -> tuple[pd.DataFrame, list[RowFailure]]:
+    """All lines of a drop as text, with lineage; lines of the wrong width are kept and flagged."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    header = next(reader, [])
+    rows, failures = [], []
+    for line_no, fields in enumerate(reader, start=2):
+        if len(fields) != len(header):
+            failures.append(RowFailure(len(rows), "malformed_line",
+                                       f"line {line_no} has {len(fields)} fields, expected {len(header)}"))
+            fields = (fields + [""] * len(header))[: len(header)]
+        rows.append(fields + [name, line_no])
+    frame = pd.DataFrame(rows, columns=header + ["_source_file", "_source_line"], dtype="string")
+    frame["_source_line"] = frame["_source_line"].astype("Int64")
+    return frame, failures
+
+
+def extract_pos(warehouse, landing: Path, as_of: date) -> list[BatchResult]:
+    table = RAW_TABLES["pos_receipts"]
+    loaded = loaded_checksums(warehouse, SOURCE)
+    results = []
+    for path in drop_files(landing, as_of):
+        checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+        if checksum in loaded:
+            continue
+        name = str(path.relative_to(landing))
+        frame, failures = read_drop(path, name)
+        results.append(publish_batch(warehouse, Batch(
+            SOURCE, table, frame, as_of, source_file=(name, checksum), read_failures=failures,
+        )))
+        loaded.add(checksum)
+    return results

@@ -1,0 +1,175 @@
+"""The warehouse: an embedded PostgreSQL from the ``pgserver`` wheel, or any
+server given by ``C360_WAREHOUSE_DSN``.
+
+The embedded server listens on a Unix socket in the workspace only (no TCP
+port to collide with), keeps running between commands so Airflow tasks,
+dbt and the CLI share it, and is stopped by ``c360 warehouse stop``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote, urlencode
+
+import psycopg2
+import psycopg2.extensions
+
+from c360.config import AIRFLOW_DB, SHOP_DB, WAREHOUSE_DB, Workspace, warehouse_dsn_from_env
+
+SCHEMAS = ("raw", "ops", "staging", "intermediate", "marts", "pii", "ml", "activation")
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    """libpq connection parameters, convertible to every form our tools want."""
+
+    dbname: str
+    user: str = "postgres"
+    password: str = ""
+    host: str = ""
+    port: str = ""
+
+    @classmethod
+    def parse(cls, dsn: str) -> "ConnectionParams":
+        p = psycopg2.extensions.parse_dsn(dsn)
+        return cls(
+            dbname=p.get("dbname", "postgres"),
+            user=p.get("user", "postgres"),
+            password=p.get("password", ""),
+            host=p.get("host", ""),
+            port=str(p.get("port", "")),
+        )
+
+    @property
+    def is_socket(self) -> bool:
+        return self.host.startswith("/")
+
+    def with_database(self, dbname: str) -> "ConnectionParams":
+        return ConnectionParams(dbname, self.user, self.password, self.host, self.port)
+
+    def _url(self, scheme: str, socket_host: str) -> str:
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        query = {}
+        if self.is_socket:
+            # URI hosts cannot hold a path: pass the socket folder as a parameter
+            netloc = f"{auth}@{socket_host}"
+            query["host"] = self.host
+        else:
+            netloc = f"{auth}@{self.host or 'localhost'}" + (f":{self.port}" if self.port else "")
+        if self.is_socket and self.port:
+            query["port"] = self.port
+        suffix = f"?{urlencode(query, safe='/')}" if query else ""
+        return f"{scheme}://{netloc}/{quote(self.dbname, safe='')}{suffix}"
+
+    def uri(self) -> str:
+        """A URI that psql and psycopg accept."""
+        return self._url("postgresql", "")
+
+    def sqlalchemy_url(self) -> str:
+        """A SQLAlchemy URL; Great Expectations and Airflow reject an empty host."""
+        return self._url("postgresql+psycopg2", "localhost")
+
+    def libpq_kwargs(self) -> dict[str, str]:
+        kw = {"dbname": self.dbname, "user": self.user}
+        for key in ("password", "host", "port"):
+            if getattr(self, key):
+                kw[key] = getattr(self, key)
+        return kw
+
+
+class Warehouse:
+    """Connections to the warehouse database and its sibling databases."""
+
+    def __init__(self, params: ConnectionParams, embedded_pgdata: Path | None = None):
+        self.params = params
+        self.embedded_pgdata = embedded_pgdata
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.embedded_pgdata is not None
+
+    def database(self, dbname: str) -> ConnectionParams:
+        return self.params.with_database(dbname)
+
+    @contextlib.contextmanager
+    def connect(self, dbname: str | None = None, autocommit: bool = False) -> Iterator[psycopg2.extensions.connection]:
+        """A connection that commits on success and rolls back on error."""
+        params = self.params if dbname is None else self.database(dbname)
+        conn = psycopg2.connect(**params.libpq_kwargs())
+        conn.autocommit = autocommit
+        try:
+            yield conn
+            if not autocommit:
+                conn.commit()
+        except BaseException:
+            if not autocommit:
+                conn.rollback()
+            raise
+        finally:
+            conn.close()
+
+    def ensure_database(self, dbname: str) -> None:
+        with self.connect("postgres", autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                cur.execute(f'create database "{dbname}"')
+
+    def bootstrap(self) -> None:
+        """Create the warehouse schemas and c360's own ops tables (idempotent)."""
+        from c360 import ops
+
+        with self.connect() as conn, conn.cursor() as cur:
+            for schema in SCHEMAS:
+                cur.execute(f"create schema if not exists {schema}")
+            ops.create_tables(cur)
+
+
+def _embedded_server(pgdata: Path):
+    import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def open_warehouse(workspace: Workspace | None = None, start: bool = True) -> Warehouse:
+    """The configured warehouse, starting the embedded server if needed."""
+    workspace = workspace or Workspace.from_env()
+    dsn = warehouse_dsn_from_env()
+    if dsn:
+        return Warehouse(ConnectionParams.parse(dsn))
+    if not start and not is_embedded_running(workspace):
+        raise RuntimeError(f"the embedded warehouse in {workspace.pgdata} is not running; run `c360 warehouse start`")
+    server = _embedded_server(workspace.ensure().pgdata)
+    params = ConnectionParams.parse(server.get_uri(WAREHOUSE_DB))
+    warehouse = Warehouse(params, embedded_pgdata=workspace.pgdata)
+    for dbname in (WAREHOUSE_DB, SHOP_DB, AIRFLOW_DB):
+        warehouse.ensure_database(dbname)
+    return warehouse
+
+
+def is_embedded_running(workspace: Workspace) -> bool:
+    pid_file = workspace.pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().splitlines()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_embedded(workspace: Workspace) -> bool:
+    """Stop the embedded server of this workspace; False if it was not running."""
+    if not is_embedded_running(workspace):
+        return False
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=workspace.pgdata, user=user)
+    return True
