@@ -120,13 +120,15 @@ class Warehouse:
                 cur.execute(f'create database "{dbname}"')
 
     def bootstrap(self) -> None:
-        """Create the warehouse schemas and c360's own ops tables (idempotent)."""
+        """Create the warehouse schemas, c360's ops tables and the raw tables (idempotent)."""
         from c360 import ops
+        from c360.raw_tables import create_raw_tables
 
         with self.connect() as conn, conn.cursor() as cur:
             for schema in SCHEMAS:
                 cur.execute(f"create schema if not exists {schema}")
             ops.create_tables(cur)
+            create_raw_tables(cur)
 
 
 def _embedded_server(pgdata: Path):

@@ -1,0 +1,52 @@
+{# Normalised identifiers, the same in every model that matches people.
+   Dispatched so another adapter can supply its own regex functions. #}
+
+{% macro normalize_email(column) -%}
+    {{ return(adapter.dispatch('normalize_email', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_email(column) -%}
+    nullif(lower(trim({{ column }})), '')
+{%- endmacro %}
+
+{# E.164 for the brand's home country (var phone_country_code, default 44):
+   keep digits, drop a trunk 0 (also written as "(0)"), prefix the country. #}
+{% macro normalize_phone(column) -%}
+    {{ return(adapter.dispatch('normalize_phone', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_phone(column) -%}
+    {%- set cc = var('phone_country_code', '44') | string -%}
+    {%- set digits = "regexp_replace(replace(" ~ column ~ ", '(0)', ''), '[^0-9]', '', 'g')" -%}
+    case
+        when {{ digits }} = '' then null
+        when {{ digits }} like '00{{ cc }}%' then '+' || substring({{ digits }} from 3)
+        when {{ digits }} like '{{ cc }}%' and length({{ digits }}) > 10 then '+' || {{ digits }}
+        when {{ digits }} like '0%' then '+{{ cc }}' || substring({{ digits }} from 2)
+        else '+{{ cc }}' || {{ digits }}
+    end
+{%- endmacro %}
+
+{# Hex SHA-256 of a text value: how marts and audiences carry e-mail and phone. #}
+{% macro sha256_hex(column) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__sha256_hex(column) -%}
+    encode(sha256(convert_to({{ column }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{# Latest version of each entity in an append-only raw table. #}
+{% macro latest_version(relation, key, version_column) -%}
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key }}
+                order by {{ version_column }} desc, _loaded_at desc
+            ) as _version_rank
+        from {{ relation }}
+    ) as versions
+    where _version_rank = 1
+{%- endmacro %}

@@ -1,0 +1,50 @@
+{# The best-known contact details of each customer: the most recently updated
+   shop account's e-mail and phone, else a phone bound on social. #}
+with
+
+stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
+stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
+int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+
+candidates as (
+    select
+        int_identity_resolved.customer_key,
+        stg_shop__customers.email_normalized,
+        stg_shop__customers.phone_e164,
+        stg_shop__customers.accepts_marketing,
+        stg_shop__customers.member_card_no,
+        stg_shop__customers.updated_at,
+        1 as preference
+    from stg_shop__customers
+    inner join int_identity_resolved
+        on int_identity_resolved.source = 'shop'
+        and int_identity_resolved.source_customer_id = cast(stg_shop__customers.customer_id as {{ dbt.type_string() }})
+    union all
+    select
+        int_identity_resolved.customer_key,
+        null,
+        stg_social__followers.phone_e164,
+        null,
+        null,
+        stg_social__followers.updated_at,
+        2
+    from stg_social__followers
+    inner join int_identity_resolved
+        on int_identity_resolved.source = 'social'
+        and int_identity_resolved.source_customer_id = stg_social__followers.openid
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by customer_key order by preference, updated_at desc) as rank_in_customer
+    from candidates
+),
+
+final as (
+    select customer_key, email_normalized, phone_e164, accepts_marketing, member_card_no
+    from ranked
+    where rank_in_customer = 1
+)
+
+select * from final

@@ -1,0 +1,52 @@
+{# Which normalised identifiers each record carries. Two records that share
+   one (and it is not ambiguous) are the same person. #}
+with
+
+stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
+stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
+stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
+
+shop_identifiers as (
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}) as record_id, 'email' as identifier_type, email_normalized as identifier_value from stg_shop__customers
+    union all
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'phone', phone_e164 from stg_shop__customers
+    union all
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'member_card', member_card_no from stg_shop__customers
+),
+
+pos_records as (
+    select
+        case
+            when member_card_no is not null then 'pos:card:' || member_card_no
+            else 'pos:phone:' || phone_e164
+        end as record_id,
+        member_card_no,
+        phone_e164
+    from stg_pos__receipts
+),
+
+pos_identifiers as (
+    select record_id, 'member_card' as identifier_type, member_card_no as identifier_value from pos_records
+    union all
+    select record_id, 'phone', phone_e164 from pos_records
+),
+
+social_identifiers as (
+    select 'social:' || openid as record_id, 'unionid' as identifier_type, unionid as identifier_value from stg_social__followers
+    union all
+    select 'social:' || openid, 'phone', phone_e164 from stg_social__followers
+),
+
+final as (
+    select distinct record_id, identifier_type, identifier_value
+    from (
+        select * from shop_identifiers
+        union all
+        select * from pos_identifiers
+        union all
+        select * from social_identifiers
+    ) as all_identifiers
+    where identifier_value is not null
+)
+
+select * from final

@@ -1,0 +1,63 @@
+{# One row per person across channels. E-mail and phone appear only as
+   SHA-256 of their normalised values. Order figures are as of the as-of date. #}
+with
+
+int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
+int_customer_contacts as (select * from {{ ref('int_customer_contacts') }}),
+int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),
+
+records as (
+    select
+        customer_key,
+        min(first_seen_at) as first_seen_at,
+        count(*) as source_records,
+        max(case when source = 'shop' then 1 else 0 end) = 1 as has_shop_account,
+        max(case when source = 'pos' then 1 else 0 end) = 1 as has_store_purchases,
+        max(case when source = 'social' then 1 else 0 end) = 1 as is_social_follower,
+        max(case when source = 'pos' and source_customer_id like 'card:%' then 1 else 0 end) = 1 as is_member
+    from int_identity_resolved
+    group by customer_key
+),
+
+orders as (
+    select
+        customer_key,
+        count(distinct case when transaction_type = 'order' then order_key end) as orders_count,
+        sum(amount) as net_revenue,
+        min(case when transaction_type = 'order' then occurred_on end) as first_order_on,
+        max(case when transaction_type = 'order' then occurred_on end) as last_order_on
+    from int_customer_transactions
+    where occurred_on <= {{ as_of_date() }}
+    group by customer_key
+),
+
+final as (
+    select
+        records.customer_key,
+        records.first_seen_at,
+        records.source_records,
+        trim({{ dbt.concat([
+            "case when records.has_shop_account then 'shop ' else '' end",
+            "case when records.has_store_purchases then 'pos ' else '' end",
+            "case when records.is_social_follower then 'social' else '' end"]) }}) as channels,
+        records.has_shop_account,
+        records.has_store_purchases,
+        records.is_social_follower,
+        records.is_member or int_customer_contacts.member_card_no is not null as is_member,
+        {{ sha256_hex('int_customer_contacts.email_normalized') }} as email_sha256,
+        {{ sha256_hex('int_customer_contacts.phone_e164') }} as phone_sha256,
+        coalesce(int_customer_contacts.accepts_marketing, false) as accepts_marketing,
+        coalesce(orders.orders_count, 0) as orders_count,
+        coalesce(orders.net_revenue, 0) as net_revenue,
+        orders.first_order_on,
+        orders.last_order_on,
+        coalesce(int_customer_social_activity.social_follower_count, 0) as social_follower_count,
+        coalesce(int_customer_social_activity.social_events_count, 0) as social_events_count
+    from records
+    left join orders on records.customer_key = orders.customer_key
+    left join int_customer_contacts on records.customer_key = int_customer_contacts.customer_key
+    left join int_customer_social_activity on records.customer_key = int_customer_social_activity.customer_key
+)
+
+select * from final

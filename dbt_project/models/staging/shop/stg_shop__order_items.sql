@@ -1,0 +1,18 @@
+with
+
+source as (
+    {{ latest_version(source('shop', 'shop_order_items'), 'order_item_id', 'updated_at') }}
+),
+
+renamed as (
+    select
+        order_item_id,
+        order_id,
+        product_id,
+        quantity,
+        unit_price,
+        quantity * unit_price as line_amount
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,22 @@
+with
+
+source as (
+    {{ latest_version(source('shop', 'shop_orders'), 'order_id', 'updated_at') }}
+),
+
+renamed as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        cast(ordered_at as date) as ordered_on,
+        status,
+        total_amount,
+        coalesce(currency, 'GBP') as currency,
+        cancelled_at,
+        refunded_at,
+        updated_at
+    from source
+)
+
+select * from renamed

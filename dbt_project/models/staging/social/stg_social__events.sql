@@ -1,0 +1,19 @@
+with
+
+source as (
+    {{ latest_version(source('social', 'social_events'), 'event_id', '_loaded_at') }}
+),
+
+renamed as (
+    select
+        event_id,
+        openid,
+        event_type,
+        occurred_at,
+        cast(occurred_at as date) as occurred_on,
+        content_id,
+        coalesce(seconds_read, 0) as seconds_read
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,59 @@
+"""Run the dbt project against the warehouse for an as-of date."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from c360.config import PROJECT_ROOT, Workspace
+from c360.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+
+
+class DbtFailed(RuntimeError):
+    pass
+
+
+def dbt_env(warehouse: Warehouse, workspace: Workspace) -> dict[str, str]:
+    """The environment profiles.yml reads, plus where dbt writes its artefacts."""
+    p = warehouse.params
+    return {
+        **os.environ,
+        "C360_PG_HOST": p.host or "localhost",
+        "C360_PG_PORT": p.port or "5432",
+        "C360_PG_USER": p.user,
+        "C360_PG_PASSWORD": p.password,
+        "C360_PG_DBNAME": p.dbname,
+        "DBT_TARGET_PATH": str(workspace.dbt_target / "target"),
+        "DBT_LOG_PATH": str(workspace.dbt_target / "logs"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(command: list[str], warehouse: Warehouse, workspace: Workspace, as_of: date | None = None,
+            extra_vars: dict | None = None) -> str:
+    """Run a dbt command in the project; raise DbtFailed with dbt's output if it fails."""
+    variables = dict(extra_vars or {})
+    if as_of is not None:
+        variables["as_of_date"] = as_of.isoformat()
+    args = [str(Path(sys.executable).parent / "dbt"), *command, "--project-dir", str(DBT_PROJECT)]
+    if variables:
+        args += ["--vars", json.dumps(variables)]
+    completed = subprocess.run(args, env=dbt_env(warehouse, workspace), capture_output=True, text=True,
+                               cwd=DBT_PROJECT)
+    if completed.returncode != 0:
+        raise DbtFailed(f"dbt {' '.join(command)} failed:\n{completed.stdout[-6000:]}\n{completed.stderr[-2000:]}")
+    log.info("dbt %s:\n%s", " ".join(command), completed.stdout[-3000:])
+    return completed.stdout
+
+
+def build_warehouse(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
+    """Seed, run and test every model for the as-of date (``dbt build``)."""
+    return run_dbt(["build"], warehouse, workspace, as_of)
