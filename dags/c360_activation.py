@@ -1,0 +1,47 @@
+"""
+### c360 activation
+
+When the scores are fresh: build each audience defined in `audiences.yml`,
+keep only customers who accept marketing and have a contact, hold out a
+deterministic control group, and send only the changes since the last sync
+(adds, updates, removes) to the audience's destination. Runs and counts are in
+`ops.sync_log`; snapshots in `activation.audience_members`.
+"""
+import pendulum
+from airflow.sdk import dag, task
+
+from c360.assets import AUDIENCES, SCORES
+
+DEFAULT_ARGS = {"retries": 2, "retry_delay": pendulum.duration(minutes=2), "owner": "marketing-ops"}
+
+
+@dag(
+    dag_id="c360_activation",
+    schedule=[SCORES],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["c360", "activation"],
+    doc_md=__doc__,
+)
+def c360_activation():
+    @task(outlets=[AUDIENCES])
+    def sync_audiences(**context):
+        from c360.activation.audiences import load_audiences
+        from c360.activation.sync import sync_audience
+        from c360.config import Workspace
+        from c360.runtime import announce, as_of_date
+        from c360.warehouse import open_warehouse
+
+        as_of = as_of_date(context)
+        workspace = Workspace.from_env()
+        warehouse = open_warehouse(workspace)
+        results = {a.name: vars(sync_audience(warehouse, workspace, a, as_of)) for a in load_audiences(workspace)}
+        announce(context, AUDIENCES, as_of)
+        return results
+
+    sync_audiences()
+
+
+c360_activation()

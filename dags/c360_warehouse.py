@@ -1,0 +1,44 @@
+"""
+### c360 warehouse
+
+Builds the customer warehouse with dbt (`dbt build`: seeds, models and their
+tests) for the as-of day passed on by the ingest DAG: staging, identity
+resolution, `marts.dim_customers`, `marts.customer_identity_map`,
+`marts.customer_rfm`, `marts.customer_lifecycle` and the facts. A failing dbt
+test fails the run, so downstream DAGs do not see bad marts.
+"""
+import pendulum
+from airflow.sdk import dag, task
+
+from c360.assets import MARTS, RAW
+
+DEFAULT_ARGS = {"retries": 1, "retry_delay": pendulum.duration(minutes=2), "owner": "data-engineering"}
+
+
+@dag(
+    dag_id="c360_warehouse",
+    schedule=list(RAW.values()),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["c360", "dbt"],
+    doc_md=__doc__,
+)
+def c360_warehouse():
+    @task(outlets=[MARTS])
+    def dbt_build(**context):
+        from c360.config import Workspace
+        from c360.runtime import announce, as_of_date
+        from c360.transform import build_warehouse
+        from c360.warehouse import open_warehouse
+
+        as_of = as_of_date(context)
+        workspace = Workspace.from_env()
+        build_warehouse(open_warehouse(workspace), workspace, as_of)
+        announce(context, MARTS, as_of)
+
+    dbt_build()
+
+
+c360_warehouse()

@@ -1,0 +1,117 @@
+"""The model registry: ``ml.model_registry`` rows and artifacts on disk.
+
+An artifact is loaded only if its SHA-256 matches the registry, since
+unpickling a tampered file would run its code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+
+from c360.warehouse import Warehouse
+
+REGISTRY_DDL = """
+create schema if not exists ml;
+create table if not exists ml.model_registry (
+    model_name      text not null,
+    model_version   text not null,
+    trained_at      timestamptz not null default now(),
+    train_as_of     date not null,
+    validation_as_of date not null,
+    horizon_days    integer not null,
+    features        jsonb not null,
+    metrics         jsonb not null,
+    library_versions jsonb not null,
+    artifact_path   text not null,
+    artifact_sha256 text not null,
+    is_champion     boolean not null default false,
+    primary key (model_name, model_version)
+);
+create table if not exists ml.propensity_scores (
+    customer_key    text not null,
+    model_name      text not null,
+    model_version   text not null,
+    scored_for_date date not null,
+    score           double precision not null check (score between 0 and 1),
+    score_decile    integer not null check (score_decile between 1 and 10),
+    scored_at       timestamptz not null default now(),
+    primary key (model_name, scored_for_date, customer_key)
+);
+"""
+
+
+class ArtifactTampered(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    model_name: str
+    model_version: str
+    artifact_path: str
+    artifact_sha256: str
+    features: list[str]
+
+
+def ensure_tables(warehouse: Warehouse) -> None:
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(REGISTRY_DDL)
+
+
+def library_versions() -> dict:
+    import pandas
+    import sklearn
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "pandas": pandas.__version__}
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_and_register(warehouse: Warehouse, models_dir: Path, model, *, model_name: str, model_version: str,
+                      train_as_of, validation_as_of, horizon_days: int, features: list[str], metrics: dict,
+                      promote: bool) -> RegisteredModel:
+    path = models_dir / model_name / f"{model_version}.joblib"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path)
+    digest = sha256_of(path)
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        if promote:
+            cur.execute("update ml.model_registry set is_champion = false where model_name = %s", (model_name,))
+        cur.execute(
+            "insert into ml.model_registry (model_name, model_version, train_as_of, validation_as_of, horizon_days,"
+            " features, metrics, library_versions, artifact_path, artifact_sha256, is_champion)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " on conflict (model_name, model_version) do update set metrics = excluded.metrics,"
+            " artifact_path = excluded.artifact_path, artifact_sha256 = excluded.artifact_sha256,"
+            " is_champion = excluded.is_champion, trained_at = now()",
+            (model_name, model_version, train_as_of, validation_as_of, horizon_days, json.dumps(features),
+             json.dumps(metrics), json.dumps(library_versions()), str(path), digest, promote),
+        )
+    return RegisteredModel(model_name, model_version, str(path), digest, features)
+
+
+def champion(warehouse: Warehouse, model_name: str) -> RegisteredModel | None:
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "select model_name, model_version, artifact_path, artifact_sha256, features from ml.model_registry"
+            " where model_name = %s and is_champion",
+            (model_name,),
+        )
+        row = cur.fetchone()
+    return RegisteredModel(*row) if row else None
+
+
+def load_artifact(model: RegisteredModel):
+    path = Path(model.artifact_path)
+    if not path.exists():
+        raise FileNotFoundError(f"artifact of {model.model_name} {model.model_version} is missing: {path}")
+    if sha256_of(path) != model.artifact_sha256:
+        raise ArtifactTampered(f"{path} does not match the SHA-256 in ml.model_registry; refusing to load it")
+    return joblib.load(path)

@@ -1,0 +1,1 @@
+"""Activation: scored audiences synced to marketing tools."""

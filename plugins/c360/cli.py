@@ -1,0 +1,145 @@
+"""The ``c360`` command line."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+
+from c360.config import Workspace, warehouse_dsn_from_env
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def cmd_simulate(args) -> int:
+    from c360.simulator import SimulationSettings, save_settings
+    from c360.sources import advance_simulation, write_simulated_sources
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    end = args.end or _today()
+    settings = SimulationSettings(customers=args.customers, seed=args.seed,
+                                  start_date=end - timedelta(days=args.days - 1))
+    save_settings(workspace.simulator, settings)
+    write_simulated_sources(workspace)
+    report = advance_simulation(workspace, open_warehouse(workspace), end)
+    print(f"simulated {args.customers} customers from {settings.start_date} to {end}: {report}")
+    return 0
+
+
+def _ensure_sources(workspace: Workspace, args, as_of: date) -> None:
+    if workspace.sources_file.exists():
+        return
+    print(f"No sources in {workspace.home}: simulating a brand with {args.customers} customers over {args.days} days.")
+    args.end = as_of
+    cmd_simulate(args)
+
+
+def cmd_run(args) -> int:
+    from c360.orchestrate import PipelineFailed, run_pipeline
+    from c360.summary import pipeline_summary
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    as_of = args.as_of or _today()
+    _ensure_sources(workspace, args, as_of)
+    warehouse = open_warehouse(workspace)
+    warehouse.bootstrap()
+    print(f"Running c360 for {as_of} through Airflow (ingest -> warehouse -> propensity -> activation):")
+    try:
+        run_pipeline(workspace, warehouse, as_of)
+    except PipelineFailed as err:
+        print(f"\nFAILED: {err}", file=sys.stderr)
+        return 1
+    print()
+    print(pipeline_summary(warehouse, workspace, as_of))
+    return 0
+
+
+def cmd_warehouse(args) -> int:
+    from c360.warehouse import is_embedded_running, open_warehouse, stop_embedded
+
+    workspace = Workspace.from_env()
+    external = warehouse_dsn_from_env()
+    if args.action == "start":
+        warehouse = open_warehouse(workspace.ensure())
+        warehouse.bootstrap()
+        print(f"warehouse ready: {warehouse.params.uri()}")
+    elif args.action == "stop":
+        if external:
+            print("C360_WAREHOUSE_DSN is set: c360 does not stop a server it did not start")
+        else:
+            print("stopped" if stop_embedded(workspace) else "not running")
+    elif args.action == "status":
+        if external:
+            print("external warehouse (C360_WAREHOUSE_DSN)")
+        else:
+            state = "running" if is_embedded_running(workspace) else "stopped"
+            print(f"embedded warehouse in {workspace.pgdata}: {state}")
+    elif args.action == "dsn":
+        print(open_warehouse(workspace.ensure()).params.uri())
+    return 0
+
+
+def cmd_ui(args) -> int:
+    """Airflow's own all-in-one dev server: API server + UI, scheduler, DAG processor, triggerer."""
+    from c360.orchestrate import configure_airflow
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    configure_airflow(workspace, open_warehouse(workspace))
+    os.environ["AIRFLOW__API__PORT"] = str(args.port)
+    print(f"Airflow UI on http://localhost:{args.port} (log-in details are printed by Airflow below); Ctrl-C stops it.")
+    return subprocess.call([os.path.join(os.path.dirname(sys.executable), "airflow"), "standalone"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description="Customer-data pipeline: ingest, warehouse, propensity, activation.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def simulation_options(p):
+        p.add_argument("--customers", type=int, default=2000, help="people in the simulated world (default 2000)")
+        p.add_argument("--days", type=int, default=180, help="days of history (default 180)")
+        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    p = sub.add_parser("simulate", help="create a simulated brand's channels in the workspace")
+    simulation_options(p)
+    p.add_argument("--end", type=_date, help="last simulated day (default today, UTC)")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("run", help="run ingest -> warehouse -> propensity -> activation for a day")
+    p.add_argument("--as-of", type=_date, help="the day to run for (default today, UTC)")
+    simulation_options(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("warehouse", help="the embedded PostgreSQL warehouse")
+    p.add_argument("action", choices=["start", "stop", "status", "dsn"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("ui", help="start the Airflow UI on localhost")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The workspace's channel sources (``$C360_HOME/sources.yaml``).
+
+``c360 simulate`` writes a file whose channels are all served by the
+simulator; a brand points the same keys at its real systems:
+
+    shop:   {kind: postgres, dsn_env: SHOP_DSN}      # or {kind: simulated}
+    pos:    {kind: files, landing: /data/pos}        # or {kind: simulated}
+    social: {kind: api, base_url: https://..., token_env: SOCIAL_TOKEN}  # or {kind: simulated}
+
+Secrets are never written here, only the names of the variables holding them.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import date
+from typing import Iterator
+
+import yaml
+
+from c360.config import SHOP_DB, Workspace
+from c360.warehouse import Warehouse
+
+CHANNELS = ("shop", "pos", "social")
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+def load_sources(workspace: Workspace) -> dict:
+    if not workspace.sources_file.exists():
+        raise SourceConfigError(
+            f"no sources configured in {workspace.sources_file}: run `c360 simulate` or write the file"
+        )
+    sources = yaml.safe_load(workspace.sources_file.read_text()) or {}
+    unknown = set(sources) - set(CHANNELS)
+    if unknown:
+        raise SourceConfigError(f"unknown channel(s) in {workspace.sources_file}: {', '.join(sorted(unknown))}")
+    return sources
+
+
+def write_simulated_sources(workspace: Workspace) -> None:
+    workspace.sources_file.write_text(yaml.safe_dump({c: {"kind": "simulated"} for c in CHANNELS}))
+
+
+def is_simulated(workspace: Workspace) -> bool:
+    return any(cfg.get("kind") == "simulated" for cfg in load_sources(workspace).values())
+
+
+def _secret(cfg: dict, key: str, channel: str) -> str:
+    name = cfg.get(key)
+    if not name or not os.environ.get(name):
+        raise SourceConfigError(f"{channel}: set the environment variable named by {key!r} ({name or 'unset'})")
+    return os.environ[name]
+
+
+def shop_dsn(workspace: Workspace, warehouse: Warehouse) -> str:
+    cfg = load_sources(workspace)["shop"]
+    if cfg["kind"] == "simulated":
+        return os.environ.get("C360_SHOP_DSN") or warehouse.database(SHOP_DB).uri()
+    return _secret(cfg, "dsn_env", "shop")
+
+
+def pos_landing(workspace: Workspace):
+    from pathlib import Path
+
+    cfg = load_sources(workspace)["pos"]
+    return workspace.landing / "pos" if cfg["kind"] == "simulated" else Path(cfg["landing"])
+
+
+@contextlib.contextmanager
+def social_api(workspace: Workspace) -> Iterator[tuple[str, str]]:
+    """(base URL, token) of the social API; the simulated one is served on localhost meanwhile."""
+    cfg = load_sources(workspace)["social"]
+    if cfg["kind"] != "simulated":
+        yield cfg["base_url"], _secret(cfg, "token_env", "social")
+        return
+    from c360.simulator import serve_social_api
+
+    token = simulated_social_token(workspace)
+    with serve_social_api(workspace.simulator, token) as base_url:
+        yield base_url, token
+
+
+def simulated_social_token(workspace: Workspace) -> str:
+    """The simulated platform's access token: random per workspace, kept beside its data."""
+    import secrets
+
+    path = workspace.simulator / "social_token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def advance_simulation(workspace: Workspace, warehouse: Warehouse, through: date):
+    """Let simulated channels live through the as-of day, so there is new data to extract."""
+    from c360.simulator import advance_world
+
+    return advance_world(workspace.simulator, shop_dsn(workspace, warehouse), pos_landing(workspace), through)

@@ -1,0 +1,69 @@
+"""The short report ``c360 run`` prints: what each stage produced for the day."""
+from __future__ import annotations
+
+from datetime import date
+
+from c360.config import Workspace
+from c360.raw_tables import RAW_TABLES
+from c360.warehouse import Warehouse
+
+
+def _rows(cur, sql: str, params=()) -> list[tuple]:
+    cur.execute(sql, params)
+    return cur.fetchall()
+
+
+def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
+    lines = [f"c360 pipeline for {as_of}", ""]
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        lines.append("Ingest (this day's batches: extracted = loaded + quarantined; raw total)")
+        for table in RAW_TABLES:
+            (extracted, loaded, quarantined, rejected), = _rows(
+                cur,
+                "select coalesce(sum(rows_extracted), 0), coalesce(sum(rows_loaded), 0),"
+                " coalesce(sum(rows_quarantined), 0), count(*) filter (where status = 'rejected')"
+                " from ops.batches where raw_table = %s and logical_date = %s",
+                (table, as_of),
+            )
+            (total,), = _rows(cur, f"select count(*) from raw.{table}")
+            flag = f"  {rejected} batch(es) REJECTED" if rejected else ""
+            lines.append(f"  {table:<18} {extracted:>8} = {loaded:>8} + {quarantined:>5}   raw {total:>9}{flag}")
+
+        (customers,), = _rows(cur, "select count(*) from marts.dim_customers")
+        (merged,), = _rows(cur, "select count(*) from marts.dim_customers where source_records > 1")
+        lines += ["", f"Warehouse: {customers} customers ({merged} merged across sources)", "  RFM segments:"]
+        for segment, n in _rows(cur, "select rfm_segment, count(*) from marts.customer_rfm group by 1 order by 2 desc"):
+            lines.append(f"    {segment:<20} {n:>7}")
+        lines.append("  Lifecycle stages:")
+        for stage, n in _rows(cur, "select lifecycle_stage, count(*) from marts.customer_lifecycle group by 1 order by 2 desc"):
+            lines.append(f"    {stage:<20} {n:>7}")
+
+        scores = _rows(
+            cur,
+            "select s.model_name, s.model_version, count(*), r.metrics->'model'->>'roc_auc'"
+            " from ml.propensity_scores s join ml.model_registry r using (model_name, model_version)"
+            " where s.scored_for_date = %s group by 1, 2, 4",
+            (as_of,),
+        )
+        lines.append("")
+        for name, version, n, auc in scores:
+            lines.append(f"Propensity: {n} customers scored by {name} v{version} (out-of-time ROC AUC {float(auc):.3f})")
+
+        lines.append("Audiences (members, held out, +added ~updated -removed):")
+        for audience, members, holdout, added, updated, removed, location in _rows(
+            cur,
+            "select audience, rows_in_audience, holdout_size, rows_added, rows_updated, rows_removed, location"
+            " from ops.sync_log where as_of_date = %s order by audience",
+            (as_of,),
+        ):
+            lines.append(f"  {audience:<24} {members:>6} {holdout:>5}  +{added} ~{updated} -{removed}  {location}")
+
+    lines += [
+        "",
+        "Look next:",
+        f"  query the marts:   psql \"{warehouse.params.uri()}\" -c 'select * from marts.customer_rfm limit 10'",
+        "  Airflow UI:        c360 ui   (then http://localhost:8080)",
+        "  quarantined rows:  select * from ops.quarantine;   batch counts: select * from ops.batches;",
+        f"  task logs:         {workspace.home / 'logs'}",
+    ]
+    return "\n".join(lines)
