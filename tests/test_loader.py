@@ -1,0 +1,91 @@
+"""Write-audit-publish against the real embedded PostgreSQL."""
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from c360 import loader
+from c360.loader import Batch, BatchRejected, publish_batch, read_watermark
+from c360.raw_tables import RAW_TABLES
+from conftest import query
+
+AS_OF = date(2026, 3, 31)
+ORDERS = RAW_TABLES["shop_orders"]
+
+
+def orders(*rows):
+    base = {"order_id": 1, "customer_id": 7, "ordered_at": "2026-03-30T10:00:00Z", "status": "paid",
+            "total_amount": 10.0, "currency": "GBP", "updated_at": "2026-03-30T10:00:00Z"}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def batch(frame, watermark="2026-03-30T10:00:00Z"):
+    return Batch("shop", ORDERS, frame, AS_OF, watermark_from="1970-01-01", watermark_to=("shop_orders", watermark))
+
+
+def test_good_rows_load_and_bad_rows_are_quarantined_with_reasons(fresh_warehouse):
+    frame = orders({"order_id": 1}, {"order_id": 2, "status": "lost"}, {"order_id": 3, "total_amount": -5},
+                   {"order_id": 4, "ordered_at": "2031-01-01T00:00:00Z"}, {"order_id": 5, "total_amount": "ten"})
+    result = publish_batch(fresh_warehouse, batch(frame))
+
+    assert (result.rows_extracted, result.rows_loaded, result.rows_quarantined) == (5, 1, 4)
+    assert query(fresh_warehouse, "select order_id from raw.shop_orders") == [(1,)]
+    reasons = dict(query(fresh_warehouse, "select record->>'order_id', reason from ops.quarantine"))
+    assert "status=lost failed expect_column_values_to_be_in_set" in reasons["2"]
+    assert "total_amount=-5" in reasons["3"]
+    assert "ordered_at" in reasons["4"] and "be_between" in reasons["4"]
+    assert "'ten' is not a valid numeric" in reasons["5"]
+    (extracted, loaded, quarantined), = query(
+        fresh_warehouse, "select rows_extracted, rows_loaded, rows_quarantined from ops.batches")
+    assert extracted == loaded + quarantined
+    failed = query(fresh_warehouse, "select expectation, column_name from ops.dq_results where not success order by 2")
+    assert failed == [("expect_column_values_to_be_between", "ordered_at"),
+                      ("expect_column_values_to_be_in_set", "status"),
+                      ("expect_column_values_to_be_between", "total_amount")]
+    assert read_watermark(fresh_warehouse, "shop", "shop_orders") == "2026-03-30T10:00:00Z"
+
+
+def test_a_batch_delivered_twice_is_loaded_once(fresh_warehouse):
+    first = publish_batch(fresh_warehouse, batch(orders({"order_id": 1}, {"order_id": 2})))
+    again = publish_batch(fresh_warehouse, batch(orders({"order_id": 1}, {"order_id": 2})))
+    assert again.batch_id == first.batch_id
+    assert query(fresh_warehouse, "select count(*) from raw.shop_orders") == [(2,)]
+    assert query(fresh_warehouse, "select count(*) from ops.batches") == [(1,)]
+
+
+def test_missing_required_column_rejects_the_batch_and_keeps_every_row(fresh_warehouse):
+    frame = orders({"order_id": 1}, {"order_id": 2}).drop(columns=["status"])
+    with pytest.raises(BatchRejected, match="missing required column.*status"):
+        publish_batch(fresh_warehouse, batch(frame))
+    assert query(fresh_warehouse, "select count(*) from raw.shop_orders") == [(0,)]
+    assert query(fresh_warehouse, "select status, rows_quarantined from ops.batches") == [("rejected", 2)]
+    assert read_watermark(fresh_warehouse, "shop", "shop_orders") is None
+    # re-running fails the same way and quarantines nothing twice
+    with pytest.raises(BatchRejected):
+        publish_batch(fresh_warehouse, batch(frame))
+    assert query(fresh_warehouse, "select count(*) from ops.quarantine") == [(2,)]
+
+
+def test_a_load_killed_halfway_leaves_no_trace_and_rerun_matches(fresh_warehouse, monkeypatch):
+    frame = orders({"order_id": 1}, {"order_id": 2, "status": "lost"})
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("worker killed after COPY")
+
+    monkeypatch.setattr(loader, "_quarantine", crash)
+    with pytest.raises(KeyboardInterrupt):
+        publish_batch(fresh_warehouse, batch(frame))
+    assert query(fresh_warehouse, "select count(*) from raw.shop_orders") == [(0,)]
+    assert query(fresh_warehouse, "select count(*) from ops.batches") == [(0,)]
+    assert read_watermark(fresh_warehouse, "shop", "shop_orders") is None
+
+    monkeypatch.undo()
+    result = publish_batch(fresh_warehouse, batch(frame))
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert query(fresh_warehouse, "select order_id from raw.shop_orders") == [(1,)]
+
+
+def test_an_empty_batch_is_recorded(fresh_warehouse):
+    result = publish_batch(fresh_warehouse, batch(orders().iloc[0:0]))
+    assert result.status == "empty"
+    assert query(fresh_warehouse, "select status, rows_extracted from ops.batches") == [("empty", 0)]

@@ -1,0 +1,44 @@
+"""POS file drops: checksums, gzip, malformed lines, lineage."""
+import gzip
+from datetime import date
+
+from c360.extract.pos import extract_pos
+from conftest import query
+
+HEADER = "receipt_id,store_id,purchased_at,member_card_no,phone,total_amount,transaction_type,original_receipt_id\n"
+
+
+def drop(folder, name, lines, gz=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    data = (HEADER + "".join(lines)).encode()
+    path = folder / (name + (".gz" if gz else ""))
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path
+
+
+def test_files_load_once_with_lineage_and_malformed_lines_are_quarantined(fresh_warehouse, tmp_path):
+    landing = tmp_path / "pos"
+    drop(landing / "S1", "pos_S1_2026-03-01.csv", [
+        "R1,S1,2026-03-01T10:00:00+00:00,M1,,10.00,sale,\n",
+        "R2,S1,2026-03-01T11:00:00+00:00,,07700 900001,5.00,sale,,EXTRA\n",
+    ])
+    drop(landing / "S2", "pos_S2_2026-03-01.csv", ["R3,S2,2026-03-01T12:00:00+00:00,M2,,7.50,sale,\n"], gz=True)
+    drop(landing / "S1", "pos_S1_2026-03-05.csv", ["R9,S1,2026-03-05T12:00:00+00:00,M2,,1.00,sale,\n"])
+
+    results = extract_pos(fresh_warehouse, landing, date(2026, 3, 1))
+    assert sorted((r.rows_extracted, r.rows_loaded, r.rows_quarantined) for r in results) == [(1, 1, 0), (2, 1, 1)]
+    assert query(fresh_warehouse, "select receipt_id, _source_file, _source_line from raw.pos_receipts order by 1") == [
+        ("R1", "S1/pos_S1_2026-03-01.csv", 2), ("R3", "S2/pos_S2_2026-03-01.csv.gz", 2)]
+    (reason,), = query(fresh_warehouse, "select reason from ops.quarantine")
+    assert "line 3 has 9 fields, expected 8" in reason
+
+    # the same file delivered again under another name is recognised by its checksum
+    drop(landing / "S1", "pos_S1_2026-03-01 (copy).csv", [
+        "R1,S1,2026-03-01T10:00:00+00:00,M1,,10.00,sale,\n",
+        "R2,S1,2026-03-01T11:00:00+00:00,,07700 900001,5.00,sale,,EXTRA\n",
+    ])
+    assert extract_pos(fresh_warehouse, landing, date(2026, 3, 1)) == []
+    # a later day picks up only the new file
+    later = extract_pos(fresh_warehouse, landing, date(2026, 3, 5))
+    assert [r.rows_loaded for r in later] == [1]
+    assert query(fresh_warehouse, "select count(*) from raw.pos_receipts") == [(3,)]
