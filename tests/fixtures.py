@@ -1,0 +1,67 @@
+"""A tiny hand-made brand whose marts we can work out by hand."""
+from datetime import date
+
+import pandas as pd
+
+from c360.loader import Batch, publish_batch
+from c360.raw_tables import RAW_TABLES
+
+AS_OF = date(2026, 3, 31)
+
+
+def _customer(customer_id, email, phone, card=None, marketing=True, created="2026-01-05T00:00:00Z"):
+    return dict(customer_id=customer_id, email=email, phone=phone, first_name="F", last_name="L",
+                member_card_no=card, accepts_marketing=marketing, created_at=created, updated_at=created)
+
+
+def _order(order_id, customer_id, ordered_at, amount, status="shipped", cancelled_at=None, refunded_at=None):
+    return dict(order_id=order_id, customer_id=customer_id, ordered_at=ordered_at, status=status,
+                total_amount=amount, currency="GBP", cancelled_at=cancelled_at, refunded_at=refunded_at,
+                updated_at=refunded_at or cancelled_at or ordered_at)
+
+
+def _receipt(receipt_id, at, card, phone, amount, kind="sale", original=""):
+    return dict(receipt_id=receipt_id, store_id="S1", purchased_at=at, member_card_no=card, phone=phone,
+                total_amount=amount, transaction_type=kind, original_receipt_id=original,
+                _source_file="S1/pos_S1.csv", _source_line=2)
+
+
+def load_small_brand(warehouse):
+    """Ann: shop account + member card 'M1' (written ' m1 ' at the till): 3 orders, one refunded.
+    Bob: shop account, till phone and social phone in three formats: an order later cancelled,
+         a store sale returned. Cy and Di: separate accounts sharing a family phone (not merged).
+    Eve: follows on social only (a prospect)."""
+    t = RAW_TABLES
+    batches = [
+        Batch("shop", t["shop_customers"], pd.DataFrame([
+            _customer(1, " Ann@X.com ", "07700 900001", card="M1", created="2026-01-01T00:00:00Z"),
+            _customer(2, "bob@x.com", "+44 7700 900002", marketing=False),
+            _customer(3, "cy@x.com", "07700 900009"),
+            _customer(4, "di@x.com", "07700900009"),
+        ]), AS_OF),
+        Batch("shop", t["shop_orders"], pd.DataFrame([
+            _order(10, 1, "2026-01-02T10:00:00Z", 50),
+            _order(11, 1, "2026-03-02T10:00:00Z", 20, "refunded", refunded_at="2026-03-20T00:00:00Z"),
+            _order(12, 2, "2026-03-10T10:00:00Z", 30, "cancelled", cancelled_at="2026-03-10T12:00:00Z"),
+        ]), AS_OF),
+        Batch("pos", t["pos_receipts"], pd.DataFrame([
+            _receipt("R1", "2026-02-01T10:00:00+01:00", " m1 ", "", "15.50"),
+            _receipt("R2", "2026-03-01T10:00:00Z", "", "(0)7700-900 002", "40"),
+            _receipt("R3", "2026-03-05T10:00:00Z", "", "(0)7700-900 002", "40", "return", "R2"),
+            _receipt("R4", "2026-03-05T10:00:00Z", "", "", "9"),
+        ]), AS_OF, source_file=("S1/pos_S1.csv", "fixture")),
+        Batch("social", t["social_followers"], pd.DataFrame([
+            dict(openid="o1", unionid="u1", bound_phone="447700900002", nickname="b", followed_at="2026-01-01T00:00:00Z",
+                 unfollowed_at=None, follower_count=120, updated_at="2026-01-01T00:00:00Z"),
+            dict(openid="o2", unionid="u2", bound_phone=None, nickname="e", followed_at="2026-02-01T00:00:00Z",
+                 unfollowed_at=None, follower_count=5, updated_at="2026-02-01T00:00:00Z"),
+        ]), AS_OF),
+        Batch("social", t["social_events"], pd.DataFrame([
+            dict(event_id=1, openid="o1", event_type="read", occurred_at="2026-03-01T00:00:00Z", content_id="a",
+                 seconds_read=30),
+            dict(event_id=2, openid="o2", event_type="like", occurred_at="2026-03-02T00:00:00Z", content_id="a",
+                 seconds_read=None),
+        ]), AS_OF),
+    ]
+    for b in batches:
+        publish_batch(warehouse, b)

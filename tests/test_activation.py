@@ -1,0 +1,90 @@
+"""Audience syncs against the real warehouse: consent, holdout, diffs, re-runs."""
+import csv
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from c360.activation.audiences import parse_audience
+from c360.activation.sync import ACTIVATION_DDL, in_holdout, sync_audience
+from ml.registry import REGISTRY_DDL
+from conftest import query
+
+DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
+AUDIENCE = parse_audience({"name": "at_risk_buyers", "where": {"lifecycle_stage": {"in": ["at_risk"]},
+                                                               "purchase_decile": {"gte": 8}}})
+MARTS_DDL = """
+create table marts.dim_customers (customer_key text, email_sha256 text, phone_sha256 text, accepts_marketing boolean,
+    orders_count bigint, net_revenue numeric, is_member boolean, is_social_follower boolean);
+create table marts.customer_lifecycle (customer_key text, lifecycle_stage text);
+create table marts.customer_rfm (customer_key text, rfm_segment text, value_tier text, r_score int, f_score int,
+    m_score int, erfm_score numeric);
+"""
+
+
+def seed(warehouse, people, day):
+    """people: (key, accepts_marketing, stage, decile, email)."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("drop table if exists marts.dim_customers, marts.customer_lifecycle, marts.customer_rfm")
+        cur.execute(MARTS_DDL)
+        cur.execute(REGISTRY_DDL)
+        cur.execute("delete from ml.propensity_scores where scored_for_date = %s", (day,))
+        for key, consent, stage, decile, email in people:
+            cur.execute("insert into marts.dim_customers values (%s, %s, null, %s, 1, 10, false, false)",
+                        (key, email, consent))
+            cur.execute("insert into marts.customer_lifecycle values (%s, %s)", (key, stage))
+            cur.execute("insert into ml.propensity_scores (customer_key, model_name, model_version, scored_for_date,"
+                        " score, score_decile) values (%s, 'purchase_30d', 'v1', %s, %s, %s)",
+                        (key, day, decile / 10, decile))
+
+
+def read_changes(path):
+    with open(path, newline="") as f:
+        return [(r["action"], r["customer_key"]) for r in csv.DictReader(f)]
+
+
+def test_sync_sends_changes_only_and_reruns_are_idempotent(fresh_warehouse, workspace):
+    people = [(f"c{i}", True, "at_risk", 9, f"h{i}") for i in range(40)]
+    seed(fresh_warehouse, people, DAY1)
+    first = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY1)
+    held = {k for k, *_ in people if in_holdout(AUDIENCE.name, k, 10)}
+    assert first.in_audience == 40 and first.holdout == len(held) and first.added == 40 - len(held)
+
+    # day 2: c0..c4 leave the audience, c100 joins, c5's hashed e-mail changes
+    day2 = [p for p in people if p[0] not in {f"c{i}" for i in range(5)}] + [("c100", True, "at_risk", 10, "h100")]
+    day2 = [(k, c, s, d, "changed" if k == "c5" else e) for k, c, s, d, e in day2]
+    seed(fresh_warehouse, day2, DAY2)
+    second = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY2)
+    changes = read_changes(second.location)
+    expected_removed = {f"c{i}" for i in range(5)} - held
+    assert {k for a, k in changes if a == "remove"} == expected_removed
+    assert {k for a, k in changes if a == "add"} == ({"c100"} - {k for k in ["c100"] if in_holdout(AUDIENCE.name, k, 10)})
+    assert {k for a, k in changes if a == "update"} == ({"c5"} - held)
+
+    again = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY2)
+    assert read_changes(again.location) == changes
+    assert query(fresh_warehouse, "select count(*) from ops.sync_log") == [(2,)]
+
+
+people_strategy = st.lists(
+    st.tuples(st.booleans(), st.sampled_from(["at_risk", "active", "churned"]), st.integers(1, 10)),
+    min_size=1, max_size=30,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(people_strategy)
+def test_opted_out_and_holdout_people_never_reach_a_destination(fresh_warehouse, workspace, flags):
+    people = [(f"p{i}", consent, stage, decile, f"h{i}") for i, (consent, stage, decile) in enumerate(flags)]
+    seed(fresh_warehouse, people, DAY1)
+    with fresh_warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(ACTIVATION_DDL)
+        cur.execute("delete from activation.audience_members")  # each example starts with no earlier sync
+    result = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY1)
+    sent = {k for _, k in read_changes(result.location)}
+    for key, consent, stage, decile, _ in people:
+        if not consent or in_holdout(AUDIENCE.name, key, 10):
+            assert key not in sent
+        elif stage == "at_risk" and decile >= 8:
+            assert key in sent
