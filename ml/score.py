@@ -17,10 +17,6 @@ from ml.dataset import build_features, load_features
 log = logging.getLogger(__name__)
 
 
-class NoChampion(RuntimeError):
-    pass
-
-
 def deciles(scores: pd.Series) -> pd.Series:
     """1-10, 10 = highest scores; equal-sized by rank so ties cannot empty a decile."""
     ranks = scores.rank(method="first")
@@ -28,9 +24,13 @@ def deciles(scores: pd.Series) -> pd.Series:
 
 
 def score(warehouse: Warehouse, workspace: Workspace, as_of: date, model_name: str) -> int:
+    """Score with the champion; with none (no candidate beat the baselines yet) score nobody:
+    a model no better than RFM must not choose whom marketing contacts."""
+    registry.ensure_tables(warehouse)
     model_entry = registry.champion(warehouse, model_name)
     if model_entry is None:
-        raise NoChampion(f"no champion model named {model_name!r} in ml.model_registry: train one first")
+        log.warning("no champion %s in ml.model_registry (no candidate beat the baselines); nothing scored", model_name)
+        return 0
     model = registry.load_artifact(model_entry)
     build_features(warehouse, workspace, as_of)
     features = load_features(warehouse, as_of)

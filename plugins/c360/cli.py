@@ -104,6 +104,17 @@ def cmd_ui(args) -> int:
     return subprocess.call([os.path.join(os.path.dirname(sys.executable), "airflow"), "standalone"])
 
 
+def cmd_dbt(args) -> int:
+    """Any dbt command, connected to the workspace's warehouse (e.g. `c360 dbt docs generate`)."""
+    from c360.transform import DBT_PROJECT, dbt_env
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    env = dbt_env(open_warehouse(workspace), workspace)
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    return subprocess.call([dbt, *args.dbt_args, "--project-dir", str(DBT_PROJECT)], env=env, cwd=DBT_PROJECT)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="Customer-data pipeline: ingest, warehouse, propensity, activation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -127,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("warehouse", help="the embedded PostgreSQL warehouse")
     p.add_argument("action", choices=["start", "stop", "status", "dsn"])
     p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("dbt", help="run a dbt command against the workspace's warehouse")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. docs generate")
+    p.set_defaults(func=cmd_dbt)
 
     p = sub.add_parser("ui", help="start the Airflow UI on localhost")
     p.add_argument("--port", type=int, default=8080)

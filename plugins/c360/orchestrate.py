@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator, TextIO
 
 from c360.config import AIRFLOW_DB, PROJECT_ROOT, Workspace
 from c360.warehouse import Warehouse
@@ -101,29 +102,54 @@ class DagOutcome:
     failed_tasks: list[str]
 
 
-def run_dag(dag, as_of: date, log_file: Path) -> DagOutcome:
-    """Run one DAG in-process for the day; its task logs go to ``log_file``."""
+@contextlib.contextmanager
+def output_to(log_file: Path) -> Iterator[TextIO]:
+    """Send everything written to stdout and stderr, by any library, to ``log_file``
+    (at the file-descriptor level: Airflow's loggers hold their own stream
+    handles); yields a stream to the original stdout for progress lines."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with log_file.open("a") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            terminal.close()
+
+
+def run_dag(dag, as_of: date) -> DagOutcome:
+    """Run one DAG in-process for the day, as ``airflow dags test`` does."""
     logical_date = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
     started = time.monotonic()
-    with log_file.open("a") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        dag_run = dag.test(logical_date=logical_date, run_conf={"as_of": as_of.isoformat()})
+    dag_run = dag.test(logical_date=logical_date, run_conf={"as_of": as_of.isoformat()})
     failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state not in ("success", "skipped")]
     return DagOutcome(dag.dag_id, str(dag_run.state), time.monotonic() - started, failed)
 
 
-def run_pipeline(workspace: Workspace, warehouse: Warehouse, as_of: date, echo=print) -> list[DagOutcome]:
+def run_pipeline(workspace: Workspace, warehouse: Warehouse, as_of: date) -> list[DagOutcome]:
+    """Run every DAG for the day, printing one line per DAG; task logs go to the workspace."""
     configure_airflow(workspace, warehouse)
     log_dir = workspace.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"run_{as_of:%Y-%m-%d}.log"
     outcomes = []
-    for dag in asset_order(load_dags()):
-        outcome = run_dag(dag, as_of, log_file)
-        outcomes.append(outcome)
-        echo(f"  {outcome.dag_id:<18} {outcome.state:<8} {outcome.seconds:6.1f}s")
-        if outcome.state != "success":
-            raise PipelineFailed(
-                f"{outcome.dag_id} failed for {as_of} (tasks: {', '.join(outcome.failed_tasks) or 'unknown'});"
-                f" its task logs are in {log_file}"
-            )
+    with output_to(log_file) as terminal:
+        for dag in asset_order(load_dags()):
+            outcome = run_dag(dag, as_of)
+            outcomes.append(outcome)
+            print(f"  {outcome.dag_id:<18} {outcome.state:<8} {outcome.seconds:6.1f}s", file=terminal)
+            if outcome.state != "success":
+                raise PipelineFailed(
+                    f"{outcome.dag_id} failed for {as_of} (tasks: {', '.join(outcome.failed_tasks) or 'unknown'});"
+                    f" its task logs are in {log_file}"
+                )
     return outcomes

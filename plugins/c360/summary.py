@@ -48,6 +48,13 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
         lines.append("")
         for name, version, n, auc in scores:
             lines.append(f"Propensity: {n} customers scored by {name} v{version} (out-of-time ROC AUC {float(auc):.3f})")
+        if not scores:
+            latest = _rows(cur, "select model_name, model_version, metrics from ml.model_registry"
+                                " order by trained_at desc limit 1")
+            for name, version, metrics in latest:
+                best = max(b["roc_auc"] for b in metrics["baselines"].values())
+                lines.append(f"Propensity: nobody scored; no champion yet: {name} v{version} has out-of-time ROC AUC"
+                             f" {metrics['model']['roc_auc']:.3f}, not above the best baseline's {best:.3f}")
 
         lines.append("Audiences (members, held out, +added ~updated -removed):")
         for audience, members, holdout, added, updated, removed, location in _rows(

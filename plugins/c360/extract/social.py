@@ -1,5 +1,6 @@
 """The social platform's JSON API: cursor-paginated, token-authenticated.
-The last cursor of each endpoint is its watermark."""
+Each endpoint's watermark is the ``resume_cursor`` of the last page read: the
+position after the last item, from which the next run continues."""
 from __future__ import annotations
 
 from datetime import date
@@ -18,15 +19,15 @@ PAGE_SIZE = 1000
 
 def fetch_since(base_url: str, path: str, token: str, cursor: str | None, until: str) -> tuple[list[dict], str | None]:
     """Every item after ``cursor`` up to ``until``, and the cursor to resume from."""
-    items = []
+    items, resume = [], cursor
     while True:
         page = get_json(base_url + path, {"cursor": cursor, "limit": PAGE_SIZE, "until": until},
                         {"Authorization": f"Bearer {token}", "Accept": "application/json"})
         items += page["data"]
-        if page.get("next_cursor"):
-            cursor = page["next_cursor"]
-        if not page.get("has_more"):
-            return items, cursor
+        resume = page.get("resume_cursor") or resume
+        if not page.get("next_cursor"):
+            return items, resume
+        cursor = page["next_cursor"]
 
 
 def extract_social(warehouse, base_url: str, token: str, as_of: date) -> list[BatchResult]:
