@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+import c360.config as c360_config
 from c360.config import PROJECT_ROOT, SHOP_DB, WAREHOUSE_DB
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +37,8 @@ AIRFLOW_LONG_RUNNING = sorted(AIRFLOW_COMMANDS)
 AIRFLOW_SERVICES = sorted([*AIRFLOW_COMMANDS, "airflow-init"])
 REQUIRED_SERVICES = {"postgres", "redis", *AIRFLOW_SERVICES}
 
-# Environment keys that hold a credential (…_PASSWORDS_FILE is a path, not one).
-CREDENTIAL_KEY = re.compile(r"(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|TOKEN)$")
+# Environment keys that hold a credential (REDISCLI_AUTH is one; …_PASSWORDS_FILE is a path, not one).
+CREDENTIAL_KEY = re.compile(r"(PASSWORD|SECRET|SECRET_KEY|FERNET_KEY|TOKEN|AUTH)$")
 # A value that is exactly one interpolation without a default: ${VAR} or ${VAR:?message}.
 PURE_INTERPOLATION = re.compile(r"^\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(:?\?[^}]*)?\}$")
 # user:password@ in a URI; the password part is checked separately.
@@ -328,9 +329,11 @@ def test_dags_and_plugins_mounted_where_airflow_looks(services, name):
 
 @pytest.mark.parametrize("name", AIRFLOW_SERVICES)
 def test_project_folders_mounted_under_the_project_root_c360_computes(services, name):
-    """c360.config.PROJECT_ROOT is the folder holding plugins/ (dbt_project/ is found beside it),
-    so in the containers the other project folders must sit beside the mounted plugins/."""
-    assert (PROJECT_ROOT / "plugins").is_dir() and (PROJECT_ROOT / "dbt_project").is_dir()
+    """c360.config.PROJECT_ROOT is the parent of the folder the c360 package is imported from
+    (plugins/), and c360 finds dbt_project/ there: in the containers, where PYTHONPATH imports c360
+    from the mounted plugins/, the other project folders must sit beside that mount."""
+    package_folder = Path(c360_config.__file__).resolve().parents[1]
+    assert PROJECT_ROOT == package_folder.parent and package_folder.name == "plugins"
     service = services[name]
     env, mounts = _env(service), _mounts(service)
     project_root = PurePosixPath(env["AIRFLOW__CORE__PLUGINS_FOLDER"]).parent
@@ -443,12 +446,15 @@ def test_dockerfile_copies_and_installs_the_project(dockerfile):
     assert installs[0] > last_copy, "the project is installed before all of it is copied"
 
 
-def test_dockerfile_copies_every_package_dir_pyproject_maps(dockerfile):
-    package_dirs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+def test_dockerfile_copies_every_folder_pyproject_finds_packages_in(dockerfile):
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     copied = " ".join(line for line in dockerfile if line.startswith("COPY"))
-    for package, folder in package_dirs.items():
+    folders = [w for w in find["where"] if w != "."]
+    folders += [pattern.rstrip("*") for pattern in find["include"] if (ROOT / pattern.rstrip("*")).is_dir()]
+    assert folders, "pyproject.toml finds no packages"
+    for folder in folders:
         top = PurePosixPath(folder).parts[0]
-        assert re.search(rf"\s{re.escape(top)}/?\s+/opt/c360/", copied), f"{package} ({folder}) is not copied"
+        assert re.search(rf"\s{re.escape(top)}/?\s+/opt/c360/", copied), f"{folder} is not copied into the image"
 
 
 def test_dockerfile_keeps_the_images_airflow(dockerfile):

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -67,6 +68,7 @@ def postgres():
 
     yield new_database
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="pgserver" if os.geteuid() == 0 else None)
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @dataclass

@@ -132,8 +132,12 @@ class Warehouse:
 
 
 def _embedded_server(pgdata: Path):
+    import logging
+
     import pgserver
 
+    # pgserver logs every pg_ctl call at INFO, and once more at interpreter exit
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     pgdata.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(pgdata, cleanup_mode=None)
 

@@ -1,0 +1,186 @@
+"""The whole pipeline through Airflow on a small simulated brand, checked
+against the source systems themselves."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import re
+import shutil
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import psycopg2
+import pytest
+
+from c360.cli import main
+from c360.config import SHOP_DB
+from c360.extract.pos import drop_files
+from conftest import RESET_SQL, query
+
+AS_OF = date(2026, 6, 30)
+NEXT_DAY = AS_OF + timedelta(days=1)
+
+
+def e164(raw: str | None) -> str | None:
+    """UK phone to E.164, written independently of the dbt macro it checks."""
+    digits = re.sub(r"\D", "", (raw or "").replace("(0)", ""))
+    if not digits:
+        return None
+    if digits.startswith("0044"):
+        return "+" + digits[2:]
+    if digits.startswith("44") and len(digits) > 10:
+        return "+" + digits
+    return "+44" + (digits[1:] if digits.startswith("0") else digits)
+
+
+def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], list]:
+    """(source, source_customer_id) -> [orders, net amount] from the shop database and the POS files."""
+    end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+    totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+    with psycopg2.connect(**warehouse.database(SHOP_DB).libpq_kwargs()) as conn, conn.cursor() as cur:
+        cur.execute("select customer_id, ordered_at, total_amount, cancelled_at, refunded_at from orders")
+        for customer_id, ordered_at, amount, cancelled_at, refunded_at in cur.fetchall():
+            if ordered_at >= end:
+                continue
+            entry = totals[("shop", str(customer_id))]
+            entry[0] += 1
+            entry[1] += amount
+            for reversed_at in (cancelled_at, refunded_at):
+                if reversed_at is not None and reversed_at < end:
+                    entry[1] -= amount
+    for path in drop_files(workspace.landing / "pos", as_of):
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8-sig")
+        for row in csv.DictReader(io.StringIO(text)):
+            if datetime.fromisoformat(row["purchased_at"]) >= end:
+                continue
+            card = row["member_card_no"].strip().upper()
+            phone = e164(row["phone"])
+            if not card and not phone:
+                continue  # anonymous receipt
+            entry = totals[("pos", f"card:{card}" if card else f"phone:{phone}")]
+            if row["transaction_type"] == "sale":
+                entry[0] += 1
+                entry[1] += Decimal(row["total_amount"])
+            else:
+                entry[1] -= Decimal(row["total_amount"])
+    return totals
+
+
+@pytest.fixture(scope="module")
+def brand(warehouse, workspace):
+    """A fresh simulated brand: 300 people, 120 days of history up to AS_OF."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(RESET_SQL)
+    with warehouse.connect("postgres", autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(f"drop database if exists {SHOP_DB} with (force)")
+    warehouse.ensure_database(SHOP_DB)
+    for folder in (workspace.simulator, workspace.landing, workspace.exports, workspace.models):
+        shutil.rmtree(folder, ignore_errors=True)
+    workspace.sources_file.unlink(missing_ok=True)
+    workspace.ensure()
+    assert main(["simulate", "--customers", "300", "--days", "120", "--seed", "11", "--end", AS_OF.isoformat()]) == 0
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def first_run(brand):
+    """What `c360 run` printed for AS_OF."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["run", "--as-of", AS_OF.isoformat()]) == 0
+    return printed.getvalue()
+
+
+def test_run_prints_a_summary(first_run):
+    assert f"c360 pipeline for {AS_OF}" in first_run
+    for heading in ("Ingest", "RFM segments", "Lifecycle stages", "Audiences", "Look next"):
+        assert heading in first_run
+
+
+def test_every_batch_reconciles(first_run, brand):
+    assert query(brand, "select count(*) from ops.batches where rows_extracted <> rows_loaded + rows_quarantined") == [(0,)]
+    assert query(brand, "select count(*) from ops.batches where status = 'promoted'")[0][0] > 0
+
+
+def test_every_rfm_customer_is_a_known_person(first_run, brand):
+    assert query(brand, "select count(*) from marts.customer_rfm r left join marts.dim_customers d"
+                        " using (customer_key) where d.customer_key is null") == [(0,)]
+    assert query(brand, "select count(distinct as_of_date), min(as_of_date) from marts.customer_rfm") == [(1, AS_OF)]
+
+
+def assert_rfm_matches_sources(brand, workspace, as_of):
+    truth = source_truth(brand, workspace, as_of)
+    members = defaultdict(list)
+    for key, source, source_id in query(brand, "select customer_key, source, source_customer_id from marts.customer_identity_map"):
+        members[key].append((source, source_id))
+    rfm = query(brand, "select customer_key, frequency, monetary from marts.customer_rfm")
+    assert len(rfm) > 100
+    for key, frequency, monetary in rfm:
+        expected_orders = sum(truth[m][0] for m in members[key] if m in truth)
+        expected_amount = sum((truth[m][1] for m in members[key] if m in truth), Decimal(0))
+        assert (frequency, monetary) == (expected_orders, expected_amount), key
+    buyers_in_sources = {m for m, (orders, _) in truth.items() if orders}
+    buyers_in_rfm = {m for key, *_ in rfm for m in members[key]}
+    assert buyers_in_sources <= buyers_in_rfm
+
+
+def test_frequency_and_monetary_match_the_source_systems(first_run, brand, workspace):
+    assert_rfm_matches_sources(brand, workspace, AS_OF)
+
+
+def test_scores_and_audiences(first_run, brand, workspace):
+    (customers,), = query(brand, "select count(*) from marts.dim_customers")
+    champion = query(brand, "select model_version from ml.model_registry where is_champion")
+    scored = query(brand, "select count(*), min(score_decile), max(score_decile) from ml.propensity_scores"
+                          " where scored_for_date = %s", (AS_OF,))
+    assert scored == ([(customers, 1, 10)] if champion else [(0, None, None)])
+    consented = {k for k, in query(brand, "select customer_key from marts.dim_customers where accepts_marketing")}
+    synced = query(brand, "select audience, location, rows_added from ops.sync_log where as_of_date = %s", (AS_OF,))
+    assert {a for a, *_ in synced} >= {"winback_likely_buyers", "champions_high_value"}
+    for _, location, added in synced:
+        with open(location, newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == added
+        assert {r["customer_key"] for r in rows} <= consented
+        assert all(re.fullmatch(r"[0-9a-f]{64}", r["email_sha256"] or "0" * 64) for r in rows)
+
+
+RAW_KEYS = {"shop_customers": "customer_id, updated_at", "shop_orders": "order_id, updated_at",
+            "shop_order_items": "order_item_id, updated_at", "pos_receipts": "receipt_id",
+            "social_followers": "openid, updated_at", "social_events": "event_id"}
+MART_KEYS = {"marts.dim_customers": "customer_key", "marts.customer_rfm": "customer_key",
+             "marts.customer_lifecycle": "customer_key", "marts.fct_orders": "order_key",
+             "marts.customer_identity_map": "source, source_customer_id"}
+
+
+def row_counts(warehouse) -> dict[str, int]:
+    return {t: query(warehouse, f"select count(*) from raw.{t}")[0][0] for t in RAW_KEYS}
+
+
+def assert_no_duplicates(warehouse):
+    for table, key in RAW_KEYS.items():
+        assert query(warehouse, f"select count(*) - count(distinct ({key})) from raw.{table}") == [(0,)], table
+    for table, key in MART_KEYS.items():
+        assert query(warehouse, f"select count(*) - count(distinct ({key})) from {table}") == [(0,)], table
+
+
+def test_the_next_day_adds_only_new_data_and_a_rerun_changes_nothing(first_run, brand, workspace):
+    before = row_counts(brand)
+    assert main(["run", "--as-of", NEXT_DAY.isoformat()]) == 0
+    after = row_counts(brand)
+    assert sum(after.values()) > sum(before.values())
+    assert_no_duplicates(brand)
+    assert query(brand, "select distinct as_of_date from marts.customer_rfm") == [(NEXT_DAY,)]
+    # the day's batches hold only rows changed that day
+    new_orders = query(brand, "select min(updated_at) from raw.shop_orders where _batch_id in"
+                              " (select batch_id from ops.batches where logical_date = %s)", (NEXT_DAY,))[0][0]
+    assert new_orders is None or new_orders.date() >= NEXT_DAY
+
+    assert main(["run", "--as-of", NEXT_DAY.isoformat()]) == 0
+    assert row_counts(brand) == after
+    assert_no_duplicates(brand)
+    assert_rfm_matches_sources(brand, workspace, NEXT_DAY)
