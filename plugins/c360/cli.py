@@ -34,7 +34,9 @@ def cmd_simulate(args) -> int:
     save_settings(workspace.simulator, settings)
     write_simulated_sources(workspace)
     report = advance_simulation(workspace, open_warehouse(workspace), end)
-    print(f"simulated {args.customers} customers from {settings.start_date} to {end}: {report}")
+    print(f"Simulated {args.customers} customers from {settings.start_date} to {end}:")
+    for channel, counts in (("shop", report.shop), ("pos", report.pos), ("social", report.social)):
+        print(f"  {channel:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return 0
 
 
@@ -100,8 +102,12 @@ def cmd_ui(args) -> int:
     workspace = Workspace.from_env().ensure()
     configure_airflow(workspace, open_warehouse(workspace))
     os.environ["AIRFLOW__API__PORT"] = str(args.port)
-    print(f"Airflow UI on http://localhost:{args.port} (log-in details are printed by Airflow below); Ctrl-C stops it.")
-    return subprocess.call([os.path.join(os.path.dirname(sys.executable), "airflow"), "standalone"])
+    # standalone starts its components as `airflow ...` subprocesses: find ours first
+    bin_dir = os.path.dirname(sys.executable)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    print(f"Airflow UI on http://localhost:{args.port}; log in as admin with the password Airflow prints below"
+          f" (also in {workspace.airflow_home / 'simple_auth_manager_passwords.json.generated'}). Ctrl-C stops it.")
+    return subprocess.call([os.path.join(bin_dir, "airflow"), "standalone"])
 
 
 def cmd_dbt(args) -> int:

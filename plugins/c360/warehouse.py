@@ -133,7 +133,10 @@ class Warehouse:
 
 def _embedded_server(pgdata: Path):
     import logging
+    import warnings
 
+    # pgserver asks for a per-user runtime folder that a root session lacks; it falls back fine
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver
 
     # pgserver logs every pg_ctl call at INFO, and once more at interpreter exit

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {# Every money movement of a known customer, signed: orders add, returns and
    cancellations subtract on the day they happened and are not orders
    themselves. RFM and value marts aggregate this as of a date. #}
@@ -36,10 +37,7 @@ pos_returns as (
     from stg_pos__receipts
     inner join int_identity_resolved
         on int_identity_resolved.source = 'pos'
-        and int_identity_resolved.source_customer_id = case
-            when stg_pos__receipts.member_card_no is not null then 'card:' || stg_pos__receipts.member_card_no
-            else 'phone:' || stg_pos__receipts.phone_e164
-        end
+        and int_identity_resolved.source_customer_id = stg_pos__receipts.pos_customer_id
     where stg_pos__receipts.transaction_type = 'return'
 ),
 

@@ -15,14 +15,9 @@ shop_identifiers as (
 ),
 
 pos_records as (
-    select
-        case
-            when member_card_no is not null then 'pos:card:' || member_card_no
-            else 'pos:phone:' || phone_e164
-        end as record_id,
-        member_card_no,
-        phone_e164
+    select 'pos:' || pos_customer_id as record_id, member_card_no, phone_e164
     from stg_pos__receipts
+    where pos_customer_id is not null
 ),
 
 pos_identifiers as (

@@ -16,25 +16,15 @@ shop_records as (
     from stg_shop__customers
 ),
 
-pos_identified as (
-    select
-        case
-            when member_card_no is not null then 'card:' || member_card_no
-            else 'phone:' || phone_e164
-        end as source_customer_id,
-        purchased_at
-    from stg_pos__receipts
-    where member_card_no is not null or phone_e164 is not null
-),
-
 pos_records as (
     select
-        'pos:' || source_customer_id as record_id,
+        'pos:' || pos_customer_id as record_id,
         'pos' as source,
-        source_customer_id,
+        pos_customer_id as source_customer_id,
         min(purchased_at) as first_seen_at
-    from pos_identified
-    group by source_customer_id
+    from stg_pos__receipts
+    where pos_customer_id is not null
+    group by pos_customer_id
 ),
 
 first_social_event as (

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {# Every source record with the customer_key of the person it belongs to.
    The key is a hash of the person's earliest-seen record, so it stays the
    same as new records join the person later. #}

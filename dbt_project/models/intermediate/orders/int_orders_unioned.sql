@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {# One row per order: web-shop orders and store sales, with what was later
    cancelled or returned. Store returns are receipts of their own, matched to
    the sale they reverse. #}
@@ -63,10 +64,7 @@ pos_sales as (
         on sales.receipt_id = pos_returns_by_sale.original_receipt_id
     left join int_identity_resolved
         on int_identity_resolved.source = 'pos'
-        and int_identity_resolved.source_customer_id = case
-            when sales.member_card_no is not null then 'card:' || sales.member_card_no
-            else 'phone:' || sales.phone_e164
-        end
+        and int_identity_resolved.source_customer_id = sales.pos_customer_id
     where sales.transaction_type = 'sale'
 ),
 

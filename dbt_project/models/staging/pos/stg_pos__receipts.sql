@@ -4,20 +4,33 @@ source as (
     {{ latest_version(source('pos', 'pos_receipts'), 'receipt_id', '_source_file') }}
 ),
 
+normalized as (
+    select
+        *,
+        nullif(upper(trim(member_card_no)), '') as member_card_normalized,
+        {{ normalize_phone('phone') }} as phone_normalized
+    from source
+),
+
 renamed as (
     select
         receipt_id,
         store_id,
         purchased_at,
         cast(purchased_at as date) as purchased_on,
-        nullif(upper(trim(member_card_no)), '') as member_card_no,
-        {{ normalize_phone('phone') }} as phone_e164,
+        member_card_normalized as member_card_no,
+        phone_normalized as phone_e164,
+        {# how the till names its customer: the member card, else the phone; null when anonymous #}
+        case
+            when member_card_normalized is not null then 'card:' || member_card_normalized
+            when phone_normalized is not null then 'phone:' || phone_normalized
+        end as pos_customer_id,
         total_amount,
         transaction_type,
         nullif(trim(original_receipt_id), '') as original_receipt_id,
         _source_file as source_file,
         _source_line as source_line
-    from source
+    from normalized
 )
 
 select * from renamed
