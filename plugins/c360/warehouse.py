@@ -63,7 +63,7 @@ class ConnectionParams:
             netloc = f"{auth}@{self.host or 'localhost'}" + (f":{self.port}" if self.port else "")
         if self.is_socket and self.port:
             query["port"] = self.port
-        suffix = f"?{urlencode(query, safe='/')}" if query else ""
+        suffix = f"?{urlencode(query, safe='/', quote_via=quote)}" if query else ""
         return f"{scheme}://{netloc}/{quote(self.dbname, safe='')}{suffix}"
 
     def uri(self) -> str:
