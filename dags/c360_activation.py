@@ -32,11 +32,12 @@ def c360_activation():
         from c360.activation.sync import sync_audience
         from c360.config import Workspace
         from c360.runtime import announce, as_of_date
+        from c360.access import ACTIVATION
         from c360.warehouse import open_warehouse
 
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        warehouse = open_warehouse(workspace)
+        warehouse = open_warehouse(workspace, role=ACTIVATION)
         results = {a.name: vars(sync_audience(warehouse, workspace, a, as_of)) for a in load_audiences(workspace)}
         announce(context, AUDIENCES, as_of)
         return results

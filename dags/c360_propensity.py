@@ -7,6 +7,8 @@ time on a later one, promoted only if it beats the recency and RFM baselines;
 see `ml.model_registry`), then score every customer into
 `ml.propensity_scores` for the day. Re-scoring a day replaces its scores.
 """
+import logging
+
 import pendulum
 from airflow.sdk import dag, task
 
@@ -28,21 +30,28 @@ DEFAULT_ARGS = {"retries": 1, "retry_delay": pendulum.duration(minutes=2), "owne
 def c360_propensity():
     @task
     def train_if_due(**context):
+        from c360.access import ML
         from c360.config import Workspace
         from c360.runtime import as_of_date
         from c360.warehouse import open_warehouse
-        from ml.train import train, training_due
+        from ml.train import NotEnoughHistory, train, training_due
 
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        warehouse = open_warehouse(workspace)
+        warehouse = open_warehouse(workspace, role=ML)
         if not training_due(warehouse, as_of):
             return "champion is recent; not retraining"
-        model = train(warehouse, workspace, as_of)
+        try:
+            model = train(warehouse, workspace, as_of)
+        except NotEnoughHistory as err:
+            # a young workspace: no champion yet, so scoring scores nobody and says so
+            logging.getLogger(__name__).warning("%s", err)
+            return str(err)
         return f"trained {model.model_name} {model.model_version}"
 
     @task(outlets=[SCORES])
     def score_customers(**context):
+        from c360.access import ML
         from c360.config import Workspace
         from c360.runtime import announce, as_of_date
         from c360.warehouse import open_warehouse
@@ -51,7 +60,7 @@ def c360_propensity():
 
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        scored = score(open_warehouse(workspace), workspace, as_of, MODEL_NAME)
+        scored = score(open_warehouse(workspace, role=ML), workspace, as_of, MODEL_NAME)
         announce(context, SCORES, as_of, scored=scored)
         return scored
 

@@ -31,11 +31,12 @@ def c360_warehouse():
         from c360.config import Workspace
         from c360.runtime import announce, as_of_date
         from c360.transform import build_warehouse
+        from c360.access import TRANSFORMER
         from c360.warehouse import open_warehouse
 
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        build_warehouse(open_warehouse(workspace), workspace, as_of)
+        build_warehouse(open_warehouse(workspace, role=TRANSFORMER), workspace, as_of)
         announce(context, MARTS, as_of)
 
     dbt_build()

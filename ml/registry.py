@@ -1,4 +1,5 @@
-"""The model registry: ``ml.model_registry`` rows and artifacts on disk.
+"""The model registry: ``ml.model_registry`` rows (table made by ``c360.ddl``) and
+artifacts on disk.
 
 An artifact is loaded only if its SHA-256 matches the registry, since
 unpickling a tampered file would run its code.
@@ -15,35 +16,6 @@ import joblib
 
 from c360.warehouse import Warehouse
 
-REGISTRY_DDL = """
-create schema if not exists ml;
-create table if not exists ml.model_registry (
-    model_name      text not null,
-    model_version   text not null,
-    trained_at      timestamptz not null default now(),
-    train_as_of     date not null,
-    validation_as_of date not null,
-    horizon_days    integer not null,
-    features        jsonb not null,
-    metrics         jsonb not null,
-    library_versions jsonb not null,
-    artifact_path   text not null,
-    artifact_sha256 text not null,
-    is_champion     boolean not null default false,
-    primary key (model_name, model_version)
-);
-create table if not exists ml.propensity_scores (
-    customer_key    text not null,
-    model_name      text not null,
-    model_version   text not null,
-    scored_for_date date not null,
-    score           double precision not null check (score between 0 and 1),
-    score_decile    integer not null check (score_decile between 1 and 10),
-    scored_at       timestamptz not null default now(),
-    primary key (model_name, scored_for_date, customer_key)
-);
-"""
-
 
 class ArtifactTampered(RuntimeError):
     pass
@@ -56,11 +28,6 @@ class RegisteredModel:
     artifact_path: str
     artifact_sha256: str
     features: list[str]
-
-
-def ensure_tables(warehouse: Warehouse) -> None:
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(REGISTRY_DDL)
 
 
 def library_versions() -> dict:

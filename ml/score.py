@@ -26,7 +26,6 @@ def deciles(scores: pd.Series) -> pd.Series:
 def score(warehouse: Warehouse, workspace: Workspace, as_of: date, model_name: str) -> int:
     """Score with the champion; with none (no candidate beat the baselines yet) score nobody:
     a model no better than RFM must not choose whom marketing contacts."""
-    registry.ensure_tables(warehouse)
     model_entry = registry.champion(warehouse, model_name)
     if model_entry is None:
         log.warning("no champion %s in ml.model_registry (no candidate beat the baselines); nothing scored", model_name)

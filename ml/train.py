@@ -77,6 +77,10 @@ def baseline_scores(features: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"recency": recency, "rfm": rfm}
 
 
+class NotEnoughHistory(ValueError):
+    """The warehouse cannot yet show buyers and non-buyers in both windows."""
+
+
 def _snapshot(warehouse: Warehouse, workspace: Workspace, day: date) -> tuple[pd.DataFrame, pd.Series]:
     build_features(warehouse, workspace, day)
     x = load_features(warehouse, day)
@@ -88,13 +92,12 @@ def train(warehouse: Warehouse, workspace: Workspace, as_of: date) -> registry.R
     whose labels all end by the validation date, the latest at as_of - 2h."""
     validation_as_of = as_of - timedelta(days=HORIZON_DAYS)
     train_as_of = validation_as_of - timedelta(days=HORIZON_DAYS)
-    registry.ensure_tables(warehouse)
     snapshots = [_snapshot(warehouse, workspace, train_as_of - timedelta(weeks=k)) for k in range(TRAINING_SNAPSHOTS)]
     x_train = pd.concat([x for x, _ in snapshots])
     y_train = pd.concat([y for _, y in snapshots])
     x_valid, y_valid = _snapshot(warehouse, workspace, validation_as_of)
     if y_train.nunique() < 2 or y_valid.nunique() < 2:
-        raise ValueError(f"not enough history to train {MODEL_NAME}: need buyers and non-buyers in"
+        raise NotEnoughHistory(f"not enough history to train {MODEL_NAME}: need buyers and non-buyers in"
                          f" both windows ({train_as_of} and {validation_as_of})")
 
     model = make_pipeline().fit(x_train[FEATURES], y_train)
@@ -118,7 +121,6 @@ def train(warehouse: Warehouse, workspace: Workspace, as_of: date) -> registry.R
 
 def training_due(warehouse: Warehouse, as_of: date, every_days: int = 7) -> bool:
     """Weekly retraining: due when no model was trained for a date in the last ``every_days``."""
-    registry.ensure_tables(warehouse)
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(
             "select max(validation_as_of) from ml.model_registry where model_name = %s and is_champion",

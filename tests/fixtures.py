@@ -10,7 +10,8 @@ AS_OF = date(2026, 3, 31)
 
 
 def _customer(customer_id, email, phone, card=None, marketing=True, created="2026-01-05T00:00:00Z"):
-    return dict(customer_id=customer_id, email=email, phone=phone, first_name="F", last_name="L",
+    name = email.strip().split("@")[0].capitalize()  # "Ann": clear text that must stay out of marts
+    return dict(customer_id=customer_id, email=email, phone=phone, first_name=name, last_name="Testperson",
                 member_card_no=card, accepts_marketing=marketing, created_at=created, updated_at=created)
 
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from c360.access import ACTIVATION
 from c360.activation.audiences import parse_audience
-from c360.activation.sync import ACTIVATION_DDL, in_holdout, sync_audience
-from ml.registry import REGISTRY_DDL
+from c360.activation.sync import in_holdout, sync_audience
 from conftest import query
 
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
@@ -28,7 +28,6 @@ def seed(warehouse, people, day):
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute("drop table if exists marts.dim_customers, marts.customer_lifecycle, marts.customer_rfm")
         cur.execute(MARTS_DDL)
-        cur.execute(REGISTRY_DDL)
         cur.execute("delete from ml.propensity_scores where scored_for_date = %s", (day,))
         for key, consent, stage, decile, email in people:
             cur.execute("insert into marts.dim_customers values (%s, %s, null, %s, 1, 10, false, false)",
@@ -47,7 +46,7 @@ def read_changes(path):
 def test_sync_sends_changes_only_and_reruns_are_idempotent(fresh_warehouse, workspace):
     people = [(f"c{i}", True, "at_risk", 9, f"h{i}") for i in range(40)]
     seed(fresh_warehouse, people, DAY1)
-    first = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY1)
+    first = sync_audience(fresh_warehouse.as_role(ACTIVATION), workspace, AUDIENCE, DAY1)
     held = {k for k, *_ in people if in_holdout(AUDIENCE.name, k, 10)}
     assert first.in_audience == 40 and first.holdout == len(held) and first.added == 40 - len(held)
 
@@ -55,14 +54,14 @@ def test_sync_sends_changes_only_and_reruns_are_idempotent(fresh_warehouse, work
     day2 = [p for p in people if p[0] not in {f"c{i}" for i in range(5)}] + [("c100", True, "at_risk", 10, "h100")]
     day2 = [(k, c, s, d, "changed" if k == "c5" else e) for k, c, s, d, e in day2]
     seed(fresh_warehouse, day2, DAY2)
-    second = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY2)
+    second = sync_audience(fresh_warehouse.as_role(ACTIVATION), workspace, AUDIENCE, DAY2)
     changes = read_changes(second.location)
     expected_removed = {f"c{i}" for i in range(5)} - held
     assert {k for a, k in changes if a == "remove"} == expected_removed
     assert {k for a, k in changes if a == "add"} == ({"c100"} - {k for k in ["c100"] if in_holdout(AUDIENCE.name, k, 10)})
     assert {k for a, k in changes if a == "update"} == ({"c5"} - held)
 
-    again = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY2)
+    again = sync_audience(fresh_warehouse.as_role(ACTIVATION), workspace, AUDIENCE, DAY2)
     assert read_changes(again.location) == changes
     assert query(fresh_warehouse, "select count(*) from ops.sync_log") == [(2,)]
 
@@ -79,9 +78,8 @@ def test_opted_out_and_holdout_people_never_reach_a_destination(fresh_warehouse,
     people = [(f"p{i}", consent, stage, decile, f"h{i}") for i, (consent, stage, decile) in enumerate(flags)]
     seed(fresh_warehouse, people, DAY1)
     with fresh_warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(ACTIVATION_DDL)
         cur.execute("delete from activation.audience_members")  # each example starts with no earlier sync
-    result = sync_audience(fresh_warehouse, workspace, AUDIENCE, DAY1)
+    result = sync_audience(fresh_warehouse.as_role(ACTIVATION), workspace, AUDIENCE, DAY1)
     sent = {k for _, k in read_changes(result.location)}
     for key, consent, stage, decile, _ in people:
         if not consent or in_holdout(AUDIENCE.name, key, 10):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import hashlib
 import io
 import re
 import shutil
@@ -61,7 +62,7 @@ def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], lis
             phone = e164(row["phone"])
             if not card and not phone:
                 continue  # anonymous receipt
-            entry = totals[("pos", f"card:{card}" if card else f"phone:{phone}")]
+            entry = totals[("pos", f"card:{card}" if card else f"phone:{hashlib.sha256(phone.encode()).hexdigest()}")]
             if row["transaction_type"] == "sale":
                 entry[0] += 1
                 entry[1] += Decimal(row["total_amount"])

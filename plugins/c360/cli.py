@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 
+from c360.access import ROLES_BY_SHORT_NAME
 from c360.config import Workspace, warehouse_dsn_from_env
 
 
@@ -16,6 +17,23 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1-65535)")
+    return value
 
 
 def _today() -> date:
@@ -70,10 +88,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_warehouse(args) -> int:
-    from c360.warehouse import is_embedded_running, open_warehouse, stop_embedded
+    from c360 import access
+    from c360.warehouse import SCHEMAS, is_embedded_running, open_warehouse, stop_embedded
 
     workspace = Workspace.from_env()
     external = warehouse_dsn_from_env()
+    if args.role and args.action != "dsn":
+        print("--role goes with `c360 warehouse dsn`", file=sys.stderr)
+        return 2
     if args.action == "start":
         warehouse = open_warehouse(workspace.ensure())
         warehouse.bootstrap()
@@ -90,7 +112,13 @@ def cmd_warehouse(args) -> int:
             state = "running" if is_embedded_running(workspace) else "stopped"
             print(f"embedded warehouse in {workspace.pgdata}: {state}")
     elif args.action == "dsn":
-        print(open_warehouse(workspace.ensure()).params.uri())
+        role = access.ROLES_BY_SHORT_NAME[args.role] if args.role else None
+        print(open_warehouse(workspace.ensure(), role=role).params.uri())
+    elif args.action == "roles":
+        warehouse = open_warehouse(workspace.ensure())
+        warehouse.bootstrap()
+        with warehouse.connect() as conn, conn.cursor() as cur:
+            print(access.format_access(access.describe(cur, SCHEMAS)))
     return 0
 
 
@@ -100,7 +128,9 @@ def cmd_ui(args) -> int:
     from c360.warehouse import open_warehouse
 
     workspace = Workspace.from_env().ensure()
-    configure_airflow(workspace, open_warehouse(workspace))
+    warehouse = open_warehouse(workspace)
+    warehouse.bootstrap()  # DAGs triggered from the UI connect as c360's roles
+    configure_airflow(workspace, warehouse)
     os.environ["AIRFLOW__API__PORT"] = str(args.port)
     # standalone starts its components as `airflow ...` subprocesses: find ours first
     bin_dir = os.path.dirname(sys.executable)
@@ -127,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def simulation_options(p):
-        p.add_argument("--customers", type=int, default=2000, help="people in the simulated world (default 2000)")
-        p.add_argument("--days", type=int, default=180, help="days of history (default 180)")
+        p.add_argument("--customers", type=_positive, default=2000, help="people in the simulated world (default 2000)")
+        p.add_argument("--days", type=_positive, default=180, help="days of history (default 180)")
         p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
     p = sub.add_parser("simulate", help="create a simulated brand's channels in the workspace")
@@ -141,8 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulation_options(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("warehouse", help="the embedded PostgreSQL warehouse")
-    p.add_argument("action", choices=["start", "stop", "status", "dsn"])
+    p = sub.add_parser("warehouse", help="the embedded PostgreSQL warehouse, its roles and how to connect")
+    p.add_argument("action", choices=["start", "stop", "status", "dsn", "roles"],
+                   help="dsn: a URI for psql (never with a password: psql reads PGPASSWORD or prompts);"
+                        " roles: what each c360 role can read and write")
+    p.add_argument("--role", choices=sorted(ROLES_BY_SHORT_NAME), help="with dsn: connect as this c360 role")
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("dbt", help="run a dbt command against the workspace's warehouse")
@@ -150,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_dbt)
 
     p = sub.add_parser("ui", help="start the Airflow UI on localhost")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=_port, default=8080)
     p.set_defaults(func=cmd_ui)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from c360.access import LOADER
 from c360.config import Workspace
 from c360.extract.pos import extract_pos
 from c360.extract.shop import extract_shop
@@ -17,10 +18,10 @@ log = logging.getLogger(__name__)
 
 def ingest_channel(channel: str, as_of: date, workspace: Workspace | None = None) -> list[BatchResult]:
     workspace = workspace or Workspace.from_env()
-    warehouse = open_warehouse(workspace)
-    warehouse.bootstrap()
+    admin = open_warehouse(workspace)
+    warehouse = admin.as_role(LOADER)
     if channel == "shop":
-        results = extract_shop(warehouse, shop_dsn(workspace, warehouse), as_of)
+        results = extract_shop(warehouse, shop_dsn(workspace, admin), as_of)
     elif channel == "pos":
         results = extract_pos(warehouse, pos_landing(workspace), as_of)
     elif channel == "social":

@@ -58,7 +58,8 @@ def _secret(cfg: dict, key: str, channel: str) -> str:
 def shop_dsn(workspace: Workspace, warehouse: Warehouse) -> str:
     cfg = load_sources(workspace)["shop"]
     if cfg["kind"] == "simulated":
-        return os.environ.get("C360_SHOP_DSN") or warehouse.database(SHOP_DB).uri()
+        # the simulated shop lives on the warehouse server, owned by its admin
+        return os.environ.get("C360_SHOP_DSN") or warehouse.database(SHOP_DB).uri(with_password=True)
     return _secret(cfg, "dsn_env", "shop")
 
 

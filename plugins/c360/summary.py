@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from c360.access import BI
 from c360.config import Workspace
 from c360.raw_tables import RAW_TABLES
 from c360.warehouse import Warehouse
@@ -68,7 +69,8 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
     lines += [
         "",
         "Look next:",
-        f"  query the marts:   psql \"{warehouse.params.uri()}\" -c 'select * from marts.customer_rfm limit 10'",
+        f"  query the marts:   psql \"{warehouse.as_role(BI).params.uri()}\" -c 'select * from marts.customer_rfm limit 10'",
+        f"  as the admin:      psql \"{warehouse.params.uri()}\"   (who may read what: c360 warehouse roles)",
         "  Airflow UI:        c360 ui   (then http://localhost:8080)",
         "  quarantined rows:  select * from ops.quarantine;   batch counts: select * from ops.batches;",
         f"  task logs:         {workspace.home / 'logs'}",

@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from c360.access import TRANSFORMER
 from c360.config import PROJECT_ROOT, Workspace
 from c360.warehouse import Warehouse
 
@@ -21,8 +22,9 @@ class DbtFailed(RuntimeError):
 
 
 def dbt_env(warehouse: Warehouse, workspace: Workspace) -> dict[str, str]:
-    """The environment profiles.yml reads, plus where dbt writes its artefacts."""
-    p = warehouse.params
+    """The environment profiles.yml reads, plus where dbt writes its artefacts.
+    dbt always connects as the transformer, whoever calls it."""
+    p = warehouse.as_role(TRANSFORMER).params
     return {
         **os.environ,
         "C360_PG_HOST": p.host or "localhost",

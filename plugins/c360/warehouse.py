@@ -4,19 +4,24 @@ server given by ``C360_WAREHOUSE_DSN``.
 The embedded server listens on a Unix socket in the workspace only (no TCP
 port to collide with), keeps running between commands so Airflow tasks,
 dbt and the CLI share it, and is stopped by ``c360 warehouse stop``.
+
+The DSN's user is the admin: it bootstraps schemas, tables and roles. Each
+part of the pipeline then connects as its own role (``Warehouse.as_role``).
 """
 from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote, urlencode
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
+from c360.access import Role
 from c360.config import AIRFLOW_DB, SHOP_DB, WAREHOUSE_DB, Workspace, warehouse_dsn_from_env
 
 SCHEMAS = ("raw", "ops", "staging", "intermediate", "marts", "pii", "ml", "activation")
@@ -48,11 +53,11 @@ class ConnectionParams:
         return self.host.startswith("/")
 
     def with_database(self, dbname: str) -> "ConnectionParams":
-        return ConnectionParams(dbname, self.user, self.password, self.host, self.port)
+        return replace(self, dbname=dbname)
 
-    def _url(self, scheme: str, socket_host: str) -> str:
+    def _url(self, scheme: str, socket_host: str, with_password: bool) -> str:
         auth = quote(self.user, safe="")
-        if self.password:
+        if self.password and with_password:
             auth += ":" + quote(self.password, safe="")
         query = {}
         if self.is_socket:
@@ -66,13 +71,14 @@ class ConnectionParams:
         suffix = f"?{urlencode(query, safe='/', quote_via=quote)}" if query else ""
         return f"{scheme}://{netloc}/{quote(self.dbname, safe='')}{suffix}"
 
-    def uri(self) -> str:
-        """A URI that psql and psycopg accept."""
-        return self._url("postgresql", "")
+    def uri(self, with_password: bool = False) -> str:
+        """A URI that psql and psycopg accept. Without the password unless asked,
+        so it can be printed: psql then reads PGPASSWORD or prompts."""
+        return self._url("postgresql", "", with_password)
 
     def sqlalchemy_url(self) -> str:
-        """A SQLAlchemy URL; Great Expectations and Airflow reject an empty host."""
-        return self._url("postgresql+psycopg2", "localhost")
+        """A SQLAlchemy URL, password included; Great Expectations and Airflow reject an empty host."""
+        return self._url("postgresql+psycopg2", "localhost", with_password=True)
 
     def libpq_kwargs(self) -> dict[str, str]:
         kw = {"dbname": self.dbname, "user": self.user}
@@ -82,12 +88,22 @@ class ConnectionParams:
         return kw
 
 
-class Warehouse:
-    """Connections to the warehouse database and its sibling databases."""
+class WarehouseAccessError(RuntimeError):
+    pass
 
-    def __init__(self, params: ConnectionParams, embedded_pgdata: Path | None = None):
+
+class Warehouse:
+    """Connections to the warehouse database and its sibling databases, as the
+    admin or (after ``as_role``) as one of c360's roles."""
+
+    def __init__(self, params: ConnectionParams, embedded_pgdata: Path | None = None, role: Role | None = None):
         self.params = params
         self.embedded_pgdata = embedded_pgdata
+        self.role = role
+
+    def as_role(self, role: Role) -> "Warehouse":
+        """The same warehouse, reached as ``role`` with the password from its environment variable."""
+        return Warehouse(replace(self.params, user=role.name, password=role.password()), self.embedded_pgdata, role)
 
     @property
     def is_embedded(self) -> bool:
@@ -100,7 +116,16 @@ class Warehouse:
     def connect(self, dbname: str | None = None, autocommit: bool = False) -> Iterator[psycopg2.extensions.connection]:
         """A connection that commits on success and rolls back on error."""
         params = self.params if dbname is None else self.database(dbname)
-        conn = psycopg2.connect(**params.libpq_kwargs())
+        try:
+            conn = psycopg2.connect(**params.libpq_kwargs())
+        except psycopg2.OperationalError as err:
+            if self.role is None:
+                raise
+            raise WarehouseAccessError(
+                f"cannot connect as {self.role.name}: {str(err).strip()}\n"
+                f"c360 creates its roles when it bootstraps the warehouse (`c360 warehouse start`, run as the"
+                f" admin of C360_WAREHOUSE_DSN); the role's password comes from {self.role.password_env}."
+            ) from None
         conn.autocommit = autocommit
         try:
             yield conn
@@ -117,18 +142,25 @@ class Warehouse:
         with self.connect("postgres", autocommit=True) as conn, conn.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (dbname,))
             if cur.fetchone() is None:
-                cur.execute(f'create database "{dbname}"')
+                cur.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
 
     def bootstrap(self) -> None:
-        """Create the warehouse schemas, c360's ops tables and the raw tables (idempotent)."""
-        from c360 import ops
+        """As the admin: create the schemas, c360's own tables, the raw tables, the
+        roles and their grants (idempotent; one transaction)."""
+        from c360 import access, ddl
         from c360.raw_tables import create_raw_tables
 
+        if self.role is not None:
+            raise WarehouseAccessError(f"bootstrap needs the admin connection, not {self.role.name}")
         with self.connect() as conn, conn.cursor() as cur:
+            # one bootstrap at a time: concurrent grant changes on a catalog row collide
+            cur.execute("select pg_advisory_xact_lock(hashtext('c360.bootstrap'))")
             for schema in SCHEMAS:
-                cur.execute(f"create schema if not exists {schema}")
-            ops.create_tables(cur)
+                cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            ddl.create_tables(cur)
             create_raw_tables(cur)
+            access.ensure_roles(cur, self.params.user)
+            access.apply_grants(cur, self.params.user, SCHEMAS)
 
 
 def _embedded_server(pgdata: Path):
@@ -145,9 +177,13 @@ def _embedded_server(pgdata: Path):
     return pgserver.get_server(pgdata, cleanup_mode=None)
 
 
-def open_warehouse(workspace: Workspace | None = None, start: bool = True) -> Warehouse:
-    """The configured warehouse, starting the embedded server if needed."""
-    workspace = workspace or Workspace.from_env()
+def open_warehouse(workspace: Workspace | None = None, start: bool = True, role: Role | None = None) -> Warehouse:
+    """The configured warehouse, starting the embedded server if needed; as the admin, or as ``role``."""
+    warehouse = _open_admin(workspace or Workspace.from_env(), start)
+    return warehouse.as_role(role) if role else warehouse
+
+
+def _open_admin(workspace: Workspace, start: bool) -> Warehouse:
     dsn = warehouse_dsn_from_env()
     if dsn:
         return Warehouse(ConnectionParams.parse(dsn))

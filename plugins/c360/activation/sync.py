@@ -22,19 +22,6 @@ from c360.warehouse import Warehouse
 log = logging.getLogger(__name__)
 SCORE_MODEL = "purchase_30d"
 
-ACTIVATION_DDL = """
-create schema if not exists activation;
-create table if not exists activation.audience_members (
-    audience       text not null,
-    as_of_date     date not null,
-    customer_key   text not null,
-    is_holdout     boolean not null,
-    email_sha256   text,
-    phone_sha256   text,
-    primary key (audience, as_of_date, customer_key)
-);
-"""
-
 BASE_QUERY = """
 select customers.customer_key, customers.email_sha256, customers.phone_sha256
 from marts.dim_customers as customers
@@ -104,7 +91,6 @@ def sync_audience(warehouse: Warehouse, workspace: Workspace, audience: Audience
     fmt = audience.destination.get("format", "csv")
     path = workspace.exports / audience.name / f"{audience.name}_{as_of:%Y-%m-%d}.{fmt}"
     with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(ACTIVATION_DDL)
         members = _members(cur, audience, as_of)
         holdout = {k for k in members if in_holdout(audience.name, k, audience.holdout_percent)}
         synced = {k: v for k, v in members.items() if k not in holdout}

@@ -4,7 +4,7 @@ with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
-int_customer_contacts as (select * from {{ ref('int_customer_contacts') }}),
+customer_contacts as (select * from {{ ref('customer_contacts') }}),
 int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),
 
 records as (
@@ -44,10 +44,10 @@ final as (
         records.has_shop_account,
         records.has_store_purchases,
         records.is_social_follower,
-        records.is_member or int_customer_contacts.member_card_no is not null as is_member,
-        {{ sha256_hex('int_customer_contacts.email_normalized') }} as email_sha256,
-        {{ sha256_hex('int_customer_contacts.phone_e164') }} as phone_sha256,
-        coalesce(int_customer_contacts.accepts_marketing, false) as accepts_marketing,
+        records.is_member or customer_contacts.member_card_no is not null as is_member,
+        {{ sha256_hex('customer_contacts.email_normalized') }} as email_sha256,
+        {{ sha256_hex('customer_contacts.phone_e164') }} as phone_sha256,
+        coalesce(customer_contacts.accepts_marketing, false) as accepts_marketing,
         coalesce(orders.orders_count, 0) as orders_count,
         coalesce(orders.net_revenue, 0) as net_revenue,
         orders.first_order_on,
@@ -56,7 +56,7 @@ final as (
         coalesce(int_customer_social_activity.social_events_count, 0) as social_events_count
     from records
     left join orders on records.customer_key = orders.customer_key
-    left join int_customer_contacts on records.customer_key = int_customer_contacts.customer_key
+    left join customer_contacts on records.customer_key = customer_contacts.customer_key
     left join int_customer_social_activity on records.customer_key = int_customer_social_activity.customer_key
 )
 

@@ -20,10 +20,11 @@ renamed as (
         cast(purchased_at as date) as purchased_on,
         member_card_normalized as member_card_no,
         phone_normalized as phone_e164,
-        {# how the till names its customer: the member card, else the phone; null when anonymous #}
+        {# how the till names its customer: the member card, else the phone (hashed,
+           since this id reaches marts.customer_identity_map); null when anonymous #}
         case
             when member_card_normalized is not null then 'card:' || member_card_normalized
-            when phone_normalized is not null then 'phone:' || phone_normalized
+            when phone_normalized is not null then 'phone:' || {{ sha256_hex('phone_normalized') }}
         end as pos_customer_id,
         total_amount,
         transaction_type,

@@ -1,5 +1,6 @@
-{# The best-known contact details of each customer: the most recently updated
-   shop account's e-mail and phone, else a phone bound on social. #}
+{# The best-known contact details of each customer, in clear text: the most
+   recently updated shop account's e-mail, phone and name, else a phone bound on
+   social. Only this schema (pii) and raw hold clear-text contacts; marts hash them. #}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
@@ -11,6 +12,8 @@ candidates as (
         int_identity_resolved.customer_key,
         stg_shop__customers.email_normalized,
         stg_shop__customers.phone_e164,
+        stg_shop__customers.first_name,
+        stg_shop__customers.last_name,
         stg_shop__customers.accepts_marketing,
         stg_shop__customers.member_card_no,
         stg_shop__customers.updated_at,
@@ -24,6 +27,8 @@ candidates as (
         int_identity_resolved.customer_key,
         null,
         stg_social__followers.phone_e164,
+        null,
+        null,
         null,
         null,
         stg_social__followers.updated_at,
@@ -42,7 +47,7 @@ ranked as (
 ),
 
 final as (
-    select customer_key, email_normalized, phone_e164, accepts_marketing, member_card_no
+    select customer_key, email_normalized, phone_e164, first_name, last_name, accepts_marketing, member_card_no
     from ranked
     where rank_in_customer = 1
 )

@@ -1,8 +1,11 @@
-"""DDL of the ``ops`` schema: the pipeline's own bookkeeping.
+"""DDL of the tables c360 writes itself (dbt's are in ``dbt_project``), created by
+the warehouse bootstrap as the admin so every part finds them and the grants in
+``c360.access`` apply.
 
-Every batch is accounted for here (extracted = loaded + quarantined), next to
-the watermarks and file manifest that make extraction incremental, the
-quarantined rows with their reasons, data-quality results and sync logs.
+``ops`` is the pipeline's own bookkeeping: every batch is accounted for there
+(extracted = loaded + quarantined), next to the watermarks and file manifest
+that make extraction incremental, the quarantined rows with their reasons,
+data-quality results and sync logs.
 """
 
 OPS_DDL = """
@@ -85,5 +88,49 @@ create table if not exists ops.sync_log (
 """
 
 
+# Models and their scores: ml.model_registry is the registry of ml/registry.py.
+ML_DDL = """
+create table if not exists ml.model_registry (
+    model_name      text not null,
+    model_version   text not null,
+    trained_at      timestamptz not null default now(),
+    train_as_of     date not null,
+    validation_as_of date not null,
+    horizon_days    integer not null,
+    features        jsonb not null,
+    metrics         jsonb not null,
+    library_versions jsonb not null,
+    artifact_path   text not null,
+    artifact_sha256 text not null,
+    is_champion     boolean not null default false,
+    primary key (model_name, model_version)
+);
+create table if not exists ml.propensity_scores (
+    customer_key    text not null,
+    model_name      text not null,
+    model_version   text not null,
+    scored_for_date date not null,
+    score           double precision not null check (score between 0 and 1),
+    score_decile    integer not null check (score_decile between 1 and 10),
+    scored_at       timestamptz not null default now(),
+    primary key (model_name, scored_for_date, customer_key)
+);
+"""
+
+# Each audience's members per sync date: what the next sync diffs against.
+ACTIVATION_DDL = """
+create table if not exists activation.audience_members (
+    audience       text not null,
+    as_of_date     date not null,
+    customer_key   text not null,
+    is_holdout     boolean not null,
+    email_sha256   text,
+    phone_sha256   text,
+    primary key (audience, as_of_date, customer_key)
+);
+"""
+
+
 def create_tables(cur) -> None:
-    cur.execute(OPS_DDL)
+    for ddl in (OPS_DDL, ML_DDL, ACTIVATION_DDL):
+        cur.execute(ddl)
