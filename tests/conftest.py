@@ -5,11 +5,14 @@ Airflow's settings are fixed here, before any test module imports airflow.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 # a short path: the server's Unix socket lives in it (~100 characters at most)
@@ -19,6 +22,7 @@ os.environ["C360_HOME"] = str(WORKSPACE)
 os.environ.pop("C360_WAREHOUSE_DSN", None)
 os.environ.pop("C360_SHOP_DSN", None)
 
+from c360.access import ROLES  # noqa: E402
 from c360.config import AIRFLOW_DB, Workspace  # noqa: E402
 from c360.orchestrate import airflow_settings  # noqa: E402
 from c360.warehouse import ConnectionParams, Warehouse, open_warehouse, stop_embedded  # noqa: E402
@@ -59,3 +63,52 @@ def query(warehouse, sql: str, params=()) -> list[tuple]:
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+@contextlib.contextmanager
+def required_passwords(warehouse):
+    """Make the embedded server demand SCRAM passwords from c360's roles (it trusts its
+    socket otherwise), with a fresh random password per role in the environment."""
+    hba = warehouse.embedded_pgdata / "pg_hba.conf"
+    original = hba.read_text()
+    passwords = {role.password_env: secrets.token_urlsafe(18) for role in ROLES}
+    roles = ",".join(role.name for role in ROLES)
+    saved = {name: os.environ.get(name) for name in passwords}
+    os.environ.update(passwords)
+    try:
+        warehouse.bootstrap()  # sets the passwords
+        hba.write_text(f"local all {roles} scram-sha-256\nhost all {roles} 127.0.0.1/32 scram-sha-256\n" + original)
+        query(warehouse, "select pg_reload_conf()")
+        yield passwords
+    finally:
+        hba.write_text(original)
+        query(warehouse, "select pg_reload_conf()")
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL server; yields a function that creates a fresh database and returns its DSN."""
+    import pgserver
+
+    pgdata = tempfile.mkdtemp(prefix="pg", dir="/tmp")  # short: the socket path is limited to ~100 chars
+    os.chmod(pgdata, 0o755)  # as root, pgserver runs the server as user 'pgserver'
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+
+    def new_database(name: str) -> str:
+        conn = psycopg2.connect(server.get_uri("postgres"))
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"create database {name}")
+        conn.close()
+        return server.get_uri(name)
+
+    yield new_database
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="pgserver" if os.geteuid() == 0 else None)
+    shutil.rmtree(pgdata, ignore_errors=True)

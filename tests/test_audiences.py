@@ -1,7 +1,7 @@
 """Audience definitions: validated, and never a way to inject SQL."""
 import pytest
 
-from c360.activation.audiences import AudienceError, load_audiences, parse_audience
+from c360.activation.audiences import load_audiences, parse_audience
 from c360.activation.sync import in_holdout
 
 
@@ -23,6 +23,8 @@ def test_shipped_audiences_are_valid(workspace):
 @pytest.mark.parametrize("bad, message", [
     (spec(name="x; drop table marts.dim_customers"), "audience name"),
     (spec(name="../../etc/passwd"), "audience name"),
+    (spec(name="winback\n"), "audience name"),
+    (spec(name="winback'"), "audience name"),
     (spec(where={"lifecycle_stage = '' or 1=1 --": {"eq": "x"}}), "unknown field"),
     (spec(where={"lifecycle_stage": {"like": "%"}}), "unknown operator"),
     (spec(where={"purchase_decile": {"gte": "8 or true"}}), "number values"),
@@ -30,10 +32,13 @@ def test_shipped_audiences_are_valid(workspace):
     (spec(where={"is_member": {"eq": "true"}}), "boolean values"),
     (spec(holdout_percent=100), "holdout_percent"),
     (spec(destination={"type": "ftp"}), "unsupported destination"),
+    (spec(destination={"type": "file", "format": "csv", "path": "../../../etc/cron.d/x"}), "unsupported destination"),
+    (spec(destination="file"), "unsupported destination"),
+    ("winback", "is a mapping"),
     (spec(sql="select 1"), "unknown key"),
 ])
 def test_hostile_or_broken_definitions_are_refused(bad, message):
-    with pytest.raises(AudienceError, match=message):
+    with pytest.raises(ValueError, match=message):
         parse_audience(bad)
 
 

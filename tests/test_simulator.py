@@ -9,11 +9,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import re
-import shutil
 import sqlite3
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -46,29 +43,6 @@ SHOP_TABLES = ["products", "customers", "orders", "order_items", "sim.accounts",
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throwaway PostgreSQL; yields a function that creates a fresh database and returns its DSN."""
-    import pgserver
-    from pgserver._commands import pg_ctl
-
-    pgdata = tempfile.mkdtemp(prefix="sim", dir="/tmp")  # short: the socket path is limited to ~100 chars
-    os.chmod(pgdata, 0o755)  # as root, pgserver runs the server as user 'pgserver'
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
-
-    def new_database(name: str) -> str:
-        conn = psycopg2.connect(server.get_uri("postgres"))
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f"create database {name}")
-        conn.close()
-        return server.get_uri(name)
-
-    yield new_database
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user="pgserver" if os.geteuid() == 0 else None)
-    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @dataclass

@@ -34,7 +34,8 @@ def test_a_dsn_in_the_environment_is_used_instead_of_the_embedded_server(warehou
 
 def test_connection_params_round_trip_through_every_form():
     socket = ConnectionParams(dbname="c360", user="loader", password="p@ss word", host="/tmp/pg sock", port="5433")
-    assert ConnectionParams.parse(socket.uri()) == socket
+    assert ConnectionParams.parse(socket.uri(with_password=True)) == socket
+    assert "p%40ss" not in socket.uri() and ConnectionParams.parse(socket.uri()).password == ""
     assert "host=/tmp/pg%20sock" in socket.sqlalchemy_url() and "@localhost/" in socket.sqlalchemy_url()
     tcp = ConnectionParams(dbname="c360", user="bi", password="", host="db.internal", port="5432")
     assert tcp.uri() == "postgresql://bi@db.internal:5432/c360"

@@ -71,9 +71,18 @@ def cmd_run(args) -> int:
     from c360.summary import pipeline_summary
     from c360.warehouse import open_warehouse
 
+    from c360.activation.audiences import load_audiences
+    from c360.sources import load_sources
+
     workspace = Workspace.from_env().ensure()
     as_of = args.as_of or _today()
     _ensure_sources(workspace, args, as_of)
+    try:  # refuse bad settings here, not halfway through the DAGs
+        load_sources(workspace)
+        load_audiences(workspace)
+    except ValueError as err:
+        print(f"c360: {err}", file=sys.stderr)
+        return 2
     warehouse = open_warehouse(workspace)
     warehouse.bootstrap()
     print(f"Running c360 for {as_of} through Airflow (ingest -> warehouse -> propensity -> activation):")

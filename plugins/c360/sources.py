@@ -14,14 +14,23 @@ from __future__ import annotations
 import contextlib
 import os
 from datetime import date
+from pathlib import Path
 from typing import Iterator
 
 import yaml
 
+from c360 import untrusted
 from c360.config import SHOP_DB, Workspace
 from c360.warehouse import Warehouse
 
 CHANNELS = ("shop", "pos", "social")
+
+# channel -> real-system kind -> {setting: check}; every channel may also be {kind: simulated}
+SETTINGS = {
+    "shop": {"postgres": {"dsn_env": untrusted.env_var_name}},
+    "pos": {"files": {"landing": untrusted.absolute_folder}},
+    "social": {"api": {"base_url": untrusted.http_url, "token_env": untrusted.env_var_name}},
+}
 
 
 class SourceConfigError(ValueError):
@@ -29,15 +38,37 @@ class SourceConfigError(ValueError):
 
 
 def load_sources(workspace: Workspace) -> dict:
-    if not workspace.sources_file.exists():
-        raise SourceConfigError(
-            f"no sources configured in {workspace.sources_file}: run `c360 simulate` or write the file"
-        )
-    sources = yaml.safe_load(workspace.sources_file.read_text()) or {}
-    unknown = set(sources) - set(CHANNELS)
+    """The workspace's sources, every setting checked; raises naming the file, channel and setting."""
+    path = workspace.sources_file
+    if not path.exists():
+        raise SourceConfigError(f"no sources configured in {path}: run `c360 simulate` or write the file")
+    try:
+        sources = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise SourceConfigError(f"{path} is not valid YAML: {err}") from None
+    if not isinstance(sources, dict):
+        raise SourceConfigError(f"{path}: expected a mapping of channel -> settings")
+    unknown = set(map(str, sources)) - set(CHANNELS)
     if unknown:
-        raise SourceConfigError(f"unknown channel(s) in {workspace.sources_file}: {', '.join(sorted(unknown))}")
-    return sources
+        raise SourceConfigError(f"unknown channel(s) in {path}: {', '.join(sorted(unknown))}")
+    return {channel: _checked(path, channel, cfg) for channel, cfg in sources.items()}
+
+
+def _checked(path: Path, channel: str, cfg: object) -> dict:
+    kinds = SETTINGS[channel]
+    kind = cfg.get("kind") if isinstance(cfg, dict) else None
+    if kind == "simulated" and set(cfg) == {"kind"}:
+        return dict(cfg)
+    if kind not in kinds:
+        raise SourceConfigError(f"{path}: {channel} needs kind: simulated or kind: {' | '.join(kinds)}, got {cfg!r}")
+    checks = kinds[kind]
+    given = set(cfg) - {"kind"}
+    if given != set(checks):
+        raise SourceConfigError(f"{path}: {channel} (kind {kind}) takes exactly {sorted(checks)}, got {sorted(given)}")
+    try:
+        return {"kind": kind} | {key: check(cfg[key], f"{channel}.{key}") for key, check in checks.items()}
+    except untrusted.UnsafeValue as err:
+        raise SourceConfigError(f"{path}: {err}") from None
 
 
 def write_simulated_sources(workspace: Workspace) -> None:
@@ -63,11 +94,9 @@ def shop_dsn(workspace: Workspace, warehouse: Warehouse) -> str:
     return _secret(cfg, "dsn_env", "shop")
 
 
-def pos_landing(workspace: Workspace):
-    from pathlib import Path
-
+def pos_landing(workspace: Workspace) -> Path:
     cfg = load_sources(workspace)["pos"]
-    return workspace.landing / "pos" if cfg["kind"] == "simulated" else Path(cfg["landing"])
+    return workspace.landing / "pos" if cfg["kind"] == "simulated" else cfg["landing"]
 
 
 @contextlib.contextmanager

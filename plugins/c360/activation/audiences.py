@@ -5,16 +5,15 @@ bound as query parameters, so a definition can never inject SQL.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from c360 import untrusted
 from c360.config import Workspace
 
 DEFAULT_FILE = Path(__file__).with_name("audiences.yml")
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 # field -> (SQL expression over the audience base query, kind)
 FIELDS = {
@@ -73,9 +72,9 @@ def _check_value(name: str, field_name: str, op: str, value) -> None:
 
 
 def parse_audience(spec: dict) -> Audience:
-    name = spec.get("name")
-    if not isinstance(name, str) or not NAME.match(name):
-        raise AudienceError(f"audience name {name!r} must be lower-case letters, digits and _ (max 63)")
+    if not isinstance(spec, dict):
+        raise AudienceError(f"an audience is a mapping with name, where, ...; got {spec!r}")
+    name = untrusted.name(spec.get("name"), "audience name")  # it names files and snapshot rows
     unknown = set(spec) - {"name", "description", "where", "holdout_percent", "destination"}
     if unknown:
         raise AudienceError(f"{name}: unknown key(s) {sorted(unknown)}")
@@ -94,8 +93,8 @@ def parse_audience(spec: dict) -> Audience:
     if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 100:
         raise AudienceError(f"{name}: holdout_percent must be a number from 0 to below 100")
     destination = spec.get("destination") or {"type": "file", "format": "csv"}
-    formats = DESTINATION_TYPES.get(destination.get("type"))
-    if formats is None or destination.get("format", "csv") not in formats:
+    formats = DESTINATION_TYPES.get(destination.get("type")) if isinstance(destination, dict) else None
+    if formats is None or set(destination) - {"type", "format"} or destination.get("format", "csv") not in formats:
         raise AudienceError(f"{name}: unsupported destination {destination!r}")
     return Audience(name, str(spec.get("description", "")), tuple(conditions), float(holdout), destination)
 
@@ -104,7 +103,10 @@ def load_audiences(workspace: Workspace | None = None) -> list[Audience]:
     workspace = workspace or Workspace.from_env()
     path = workspace.home / "audiences.yml"
     path = path if path.exists() else DEFAULT_FILE
-    specs = (yaml.safe_load(path.read_text()) or {}).get("audiences") or []
+    document = yaml.safe_load(path.read_text()) or {}
+    specs = document.get("audiences") if isinstance(document, dict) else None
+    if not isinstance(specs, list):
+        raise AudienceError(f"{path}: expected `audiences:` with a list of audiences")
     audiences = [parse_audience(spec) for spec in specs]
     names = [a.name for a in audiences]
     if len(names) != len(set(names)):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from c360 import untrusted
 from c360.loader import Batch, BatchResult, loaded_checksums, publish_batch
 from c360.parsing import RowFailure
 from c360.raw_tables import RAW_TABLES
@@ -22,12 +23,13 @@ FILE_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$")
 
 
 def drop_files(landing: Path, as_of: date) -> list[Path]:
-    """Files in the landing folder dated on or before the as-of day, oldest first."""
+    """Files in the landing folder dated on or before the as-of day, oldest first.
+    A link leading out of the folder is refused, not followed."""
     dated = []
     for path in landing.rglob("*.csv*"):
         match = FILE_DATE.search(path.name)
         if match and date.fromisoformat(match.group(1)) <= as_of:
-            dated.append((match.group(1), str(path), path))
+            dated.append((match.group(1), str(path), untrusted.inside(path, landing, "POS drop")))
     return [path for *_, path in sorted(dated)]
 
 
