@@ -19,7 +19,8 @@ import pytest
 from c360.cli import main
 from c360.config import SHOP_DB
 from c360.extract.pos import drop_files
-from conftest import RESET_SQL, query
+from conftest import RESET_SQL, query, required_passwords
+from secret_scan import find_secrets
 
 AS_OF = date(2026, 6, 30)
 NEXT_DAY = AS_OF + timedelta(days=1)
@@ -72,7 +73,14 @@ def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], lis
 
 
 @pytest.fixture(scope="module")
-def brand(warehouse, workspace):
+def passwords(warehouse):
+    """Every c360 role must log in with its password for this module's runs."""
+    with required_passwords(warehouse) as passwords:
+        yield passwords
+
+
+@pytest.fixture(scope="module")
+def brand(warehouse, workspace, passwords):
     """A fresh simulated brand: 300 people, 120 days of history up to AS_OF."""
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)
@@ -100,6 +108,19 @@ def test_run_prints_a_summary(first_run):
     assert f"c360 pipeline for {AS_OF}" in first_run
     for heading in ("Ingest", "RFM segments", "Lifecycle stages", "Audiences", "Look next"):
         assert heading in first_run
+
+
+def test_no_secret_in_what_the_run_printed_or_logged(first_run, passwords, workspace, warehouse):
+    outputs = {"printed summary": first_run}
+    for folder in (workspace.home / "logs", workspace.airflow_home / "logs", workspace.dbt_target / "logs",
+                   workspace.exports, warehouse.embedded_pgdata / "log"):
+        for path in [folder] if folder.is_file() else folder.rglob("*"):
+            if path.is_file():
+                outputs[str(path)] = path.read_text(errors="replace")
+    assert len(outputs) > 5 and sum(map(len, outputs.values())) > 100_000  # the logs are there to scan
+    findings = {name: found for name, text in outputs.items()
+                if (found := find_secrets(text, known=tuple(passwords.values())))}
+    assert findings == {}
 
 
 def test_every_batch_reconciles(first_run, brand):
