@@ -7,8 +7,6 @@ time on a later one, promoted only if it beats the recency and RFM baselines;
 see `ml.model_registry`), then score every customer into
 `ml.propensity_scores` for the day. Re-scoring a day replaces its scores.
 """
-import logging
-
 import pendulum
 from airflow.sdk import dag, task
 
@@ -29,25 +27,15 @@ DEFAULT_ARGS = {"retries": 1, "retry_delay": pendulum.duration(minutes=2), "owne
 )
 def c360_propensity():
     @task
-    def train_if_due(**context):
+    def retrain_if_due(**context):
         from c360.access import ML
         from c360.config import Workspace
         from c360.runtime import as_of_date
         from c360.warehouse import open_warehouse
-        from ml.train import NotEnoughHistory, train, training_due
+        from ml.train import train_if_due
 
-        as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        warehouse = open_warehouse(workspace, role=ML)
-        if not training_due(warehouse, as_of):
-            return "champion is recent; not retraining"
-        try:
-            model = train(warehouse, workspace, as_of)
-        except NotEnoughHistory as err:
-            # a young workspace: no champion yet, so scoring scores nobody and says so
-            logging.getLogger(__name__).warning("%s", err)
-            return str(err)
-        return f"trained {model.model_name} {model.model_version}"
+        return train_if_due(open_warehouse(workspace, role=ML), workspace, as_of_date(context))
 
     @task(outlets=[SCORES])
     def score_customers(**context):
@@ -64,7 +52,7 @@ def c360_propensity():
         announce(context, SCORES, as_of, scored=scored)
         return scored
 
-    train_if_due() >> score_customers()
+    retrain_if_due() >> score_customers()
 
 
 c360_propensity()

@@ -119,6 +119,19 @@ def train(warehouse: Warehouse, workspace: Workspace, as_of: date) -> registry.R
     )
 
 
+def train_if_due(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
+    """The propensity DAG's weekly retraining; a workspace too young to train on gets a
+    warning, not a failure (with no champion, scoring scores nobody and says so)."""
+    if not training_due(warehouse, as_of):
+        return "champion is recent; not retraining"
+    try:
+        model = train(warehouse, workspace, as_of)
+    except NotEnoughHistory as err:
+        log.warning("%s", err)
+        return str(err)
+    return f"trained {model.model_name} {model.model_version}"
+
+
 def training_due(warehouse: Warehouse, as_of: date, every_days: int = 7) -> bool:
     """Weekly retraining: due when no model was trained for a date in the last ``every_days``."""
     with warehouse.connect() as conn, conn.cursor() as cur:

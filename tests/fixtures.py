@@ -66,3 +66,27 @@ def load_small_brand(warehouse):
     ]
     for b in batches:
         publish_batch(warehouse, b)
+
+
+MARTS_DDL = """
+create table marts.dim_customers (customer_key text, email_sha256 text, phone_sha256 text, accepts_marketing boolean,
+    orders_count bigint, net_revenue numeric, is_member boolean, is_social_follower boolean);
+create table marts.customer_lifecycle (customer_key text, lifecycle_stage text);
+create table marts.customer_rfm (customer_key text, rfm_segment text, value_tier text, r_score int, f_score int,
+    m_score int, erfm_score numeric);
+"""
+
+
+def seed_audience_inputs(warehouse, people, day):
+    """Just the marts and scores an audience sync reads. people: (key, accepts_marketing, stage, decile, email)."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("drop table if exists marts.dim_customers, marts.customer_lifecycle, marts.customer_rfm")
+        cur.execute(MARTS_DDL)
+        cur.execute("delete from ml.propensity_scores where scored_for_date = %s", (day,))
+        for key, consent, stage, decile, email in people:
+            cur.execute("insert into marts.dim_customers values (%s, %s, null, %s, 1, 10, false, false)",
+                        (key, email, consent))
+            cur.execute("insert into marts.customer_lifecycle values (%s, %s)", (key, stage))
+            cur.execute("insert into ml.propensity_scores (customer_key, model_name, model_version, scored_for_date,"
+                        " score, score_decile) values (%s, 'purchase_30d', 'v1', %s, %s, %s)",
+                        (key, day, decile / 10, decile))

@@ -56,6 +56,9 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
                 best = max(b["roc_auc"] for b in metrics["baselines"].values())
                 lines.append(f"Propensity: nobody scored; no champion yet: {name} v{version} has out-of-time ROC AUC"
                              f" {metrics['model']['roc_auc']:.3f}, not above the best baseline's {best:.3f}")
+            if not latest:
+                lines.append("Propensity: nobody scored; no model yet (too little history to train one:"
+                             " see the propensity task log)")
 
         lines.append("Audiences (members, held out, +added ~updated -removed):")
         for audience, members, holdout, added, updated, removed, location in _rows(

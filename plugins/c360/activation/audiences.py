@@ -103,7 +103,10 @@ def load_audiences(workspace: Workspace | None = None) -> list[Audience]:
     workspace = workspace or Workspace.from_env()
     path = workspace.home / "audiences.yml"
     path = path if path.exists() else DEFAULT_FILE
-    document = yaml.safe_load(path.read_text()) or {}
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:  # including tags that would build Python objects
+        raise AudienceError(f"{path} is not plain YAML: {err}") from None
     specs = document.get("audiences") if isinstance(document, dict) else None
     if not isinstance(specs, list):
         raise AudienceError(f"{path}: expected `audiences:` with a list of audiences")
