@@ -7,9 +7,12 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 import re
+import secrets
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -74,9 +77,15 @@ def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], lis
 
 @pytest.fixture(scope="module")
 def passwords(warehouse):
-    """Every c360 role must log in with its password for this module's runs."""
-    with required_passwords(warehouse) as passwords:
-        yield passwords
+    """Every c360 role must log in with its password for this module's runs, and the
+    admin is given by a DSN with a password (which the embedded server ignores)."""
+    admin_password = secrets.token_urlsafe(18)
+    os.environ["C360_WAREHOUSE_DSN"] = replace(warehouse.params, password=admin_password).uri(with_password=True)
+    try:
+        with required_passwords(warehouse) as passwords:
+            yield {**passwords, "C360_WAREHOUSE_DSN password": admin_password}
+    finally:
+        del os.environ["C360_WAREHOUSE_DSN"]
 
 
 @pytest.fixture(scope="module")
