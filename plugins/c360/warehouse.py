@@ -163,16 +163,20 @@ class Warehouse:
             access.apply_grants(cur, self.params.user, SCHEMAS)
 
 
-def _embedded_server(pgdata: Path):
+def _quiet_pgserver() -> None:
     import logging
     import warnings
 
     # pgserver asks for a per-user runtime folder that a root session lacks; it falls back fine
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    import pgserver
-
     # pgserver logs every pg_ctl call at INFO, and once more at interpreter exit
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def _embedded_server(pgdata: Path):
+    _quiet_pgserver()
+    import pgserver
+
     pgdata.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(pgdata, cleanup_mode=None)
 
@@ -213,6 +217,7 @@ def stop_embedded(workspace: Workspace) -> bool:
     """Stop the embedded server of this workspace; False if it was not running."""
     if not is_embedded_running(workspace):
         return False
+    _quiet_pgserver()
     from pgserver._commands import pg_ctl
 
     user = "pgserver" if os.geteuid() == 0 else None
