@@ -7,8 +7,11 @@ quarantines the bad rows with their reasons (`ops.quarantine`). Each batch's
 counts are in `ops.batches`: extracted = loaded + quarantined.
 
 A simulated workspace first lets the simulated brand live through the day.
-Each channel is its own task, so one source being down does not stop the others;
-the warehouse DAG waits until all three `raw` assets are fresh.
+Each channel (and the user's imported files, `c360 import-transactions`) is its
+own task, so one source being down does not stop the others; a channel the
+workspace does not have succeeds with nothing to do. A rejected batch or a bad
+imported file fails its task at once (a retry would read the same data); the
+warehouse DAG waits until every `raw` asset is fresh.
 """
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task
@@ -43,11 +46,18 @@ def c360_ingest():
     def ingest_task(channel: str):
         @task(task_id=f"ingest_{channel}", outlets=[RAW[channel]])
         def ingest(**context):
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from c360.imports import TransactionsFileError
             from c360.ingest import ingest_channel, summarize
+            from c360.loader import BatchRejected
             from c360.runtime import announce, as_of_date
 
             as_of = as_of_date(context)
-            summary = summarize(ingest_channel(channel, as_of))
+            try:
+                summary = summarize(ingest_channel(channel, as_of))
+            except (BatchRejected, TransactionsFileError) as err:
+                raise AirflowFailException(str(err)) from err
             announce(context, RAW[channel], as_of, **summary)
             return summary
 

@@ -6,11 +6,12 @@ from datetime import date
 
 from c360.access import LOADER
 from c360.config import Workspace
+from c360.extract.imported import extract_import
 from c360.extract.pos import extract_pos
 from c360.extract.shop import extract_shop
 from c360.extract.social import extract_social
 from c360.loader import BatchResult
-from c360.sources import pos_landing, shop_dsn, social_api
+from c360.sources import load_sources, pos_landing, shop_dsn, social_api
 from c360.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -18,9 +19,15 @@ log = logging.getLogger(__name__)
 
 def ingest_channel(channel: str, as_of: date, workspace: Workspace | None = None) -> list[BatchResult]:
     workspace = workspace or Workspace.from_env()
+    sources = load_sources(workspace)
+    if channel not in sources:
+        log.info("%s: not a source of this workspace (%s); nothing to ingest", channel, workspace.sources_file)
+        return []
     admin = open_warehouse(workspace)
     warehouse = admin.as_role(LOADER)
-    if channel == "shop":
+    if channel == "imports":
+        results = [extract_import(warehouse, spec, as_of) for spec in sources["imports"].values()]
+    elif channel == "shop":
         results = extract_shop(warehouse, shop_dsn(workspace, admin), as_of)
     elif channel == "pos":
         results = extract_pos(warehouse, pos_landing(workspace), as_of)

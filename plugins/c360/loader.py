@@ -44,6 +44,8 @@ class Batch:
     source_file: tuple[str, str] | None = None
     # rows the extractor could not read properly (e.g. a line with too many fields)
     read_failures: list[RowFailure] = field(default_factory=list)
+    # all or nothing (a user's import): one bad row rejects the batch
+    strict: bool = False
 
     def checksum(self) -> str:
         digest = hashlib.sha256()
@@ -127,6 +129,13 @@ def _quarantine(cur, batch: Batch, batch_id: str, failures_by_row: dict[int, lis
     )
 
 
+def _where(batch: Batch, failure: RowFailure) -> str:
+    """A failure located in its file when the batch has lineage."""
+    if "_source_line" in batch.frame.columns:
+        return f"line {batch.frame['_source_line'].iloc[failure.row]}: {failure.reason}"
+    return failure.reason
+
+
 def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
     """Validate and publish one batch; raise BatchRejected after recording a rejection."""
     batch_id = f"{batch.table.name}-{batch.as_of:%Y%m%d}-{batch.checksum()[:12]}"
@@ -139,6 +148,8 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
 
     extracted = len(batch.frame)
     typed, failures, batch_failures, validation = audit(batch) if extracted else (batch.frame, [], [], None)
+    if batch.strict and failures and not batch_failures:
+        batch_failures = [f"{len({f.row for f in failures})} bad row(s), e.g. {_where(batch, failures[0])}"]
     if batch_failures:
         status, message = "rejected", "; ".join(batch_failures)
         failures = [RowFailure(pos, "batch_rejected", f"batch rejected: {message}") for pos in range(extracted)]

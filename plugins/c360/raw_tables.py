@@ -100,6 +100,13 @@ RAW_TABLES: dict[str, RawTable] = {
                   "content_id:text", "seconds_read:int"),
             key=("event_id",),
         ),
+        RawTable(
+            # a user's own file (c360 import-transactions); one table for every imported source
+            "imported_transactions",
+            _cols("source:text!", "transaction_id:text!", "order_id:text", "customer_id:text!",
+                  "ordered_at:timestamptz!", "amount:numeric!"),
+            key=("source", "transaction_id"), file_lineage=True,
+        ),
     )
 }
 

@@ -6,7 +6,10 @@ simulator; a brand points the same keys at its real systems:
     shop:   {kind: postgres, dsn_env: SHOP_DSN}      # or {kind: simulated}
     pos:    {kind: files, landing: /data/pos}        # or {kind: simulated}
     social: {kind: api, base_url: https://..., token_env: SOCIAL_TOKEN}  # or {kind: simulated}
+    imports:                                         # c360 import-transactions writes these
+      transactions: {path: /data/tx.csv, customer_id: Customer, ordered_at: Date, amount: Total}
 
+Every key is optional: a workspace may run on one imported file alone.
 Secrets are never written here, only the names of the variables holding them.
 """
 from __future__ import annotations
@@ -21,6 +24,7 @@ import yaml
 
 from c360 import untrusted
 from c360.config import SHOP_DB, Workspace
+from c360.imports import TransactionsImport
 from c360.warehouse import Warehouse
 
 CHANNELS = ("shop", "pos", "social")
@@ -48,10 +52,28 @@ def load_sources(workspace: Workspace) -> dict:
         raise SourceConfigError(f"{path} is not valid YAML: {err}") from None
     if not isinstance(sources, dict):
         raise SourceConfigError(f"{path}: expected a mapping of channel -> settings")
-    unknown = set(map(str, sources)) - set(CHANNELS)
+    unknown = set(map(str, sources)) - set(CHANNELS) - {"imports"}
     if unknown:
         raise SourceConfigError(f"unknown channel(s) in {path}: {', '.join(sorted(unknown))}")
-    return {channel: _checked(path, channel, cfg) for channel, cfg in sources.items()}
+    checked = {channel: _checked(path, channel, cfg) for channel, cfg in sources.items() if channel != "imports"}
+    imports = sources.get("imports") or {}
+    if not isinstance(imports, dict):
+        raise SourceConfigError(f"{path}: imports must map a source name to its file settings")
+    try:
+        checked["imports"] = {str(name): TransactionsImport.from_settings(name, cfg) for name, cfg in imports.items()}
+    except ValueError as err:
+        raise SourceConfigError(f"{path}: {err}") from None
+    return checked
+
+
+def register_import(workspace: Workspace, spec: TransactionsImport) -> dict:
+    """Add (or replace) an imported file in the workspace's sources; returns the sources."""
+    path = workspace.sources_file
+    document = yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+    document.setdefault("imports", {})[spec.source] = spec.to_settings()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return load_sources(workspace)
 
 
 def _checked(path: Path, channel: str, cfg: object) -> dict:
@@ -76,7 +98,8 @@ def write_simulated_sources(workspace: Workspace) -> None:
 
 
 def is_simulated(workspace: Workspace) -> bool:
-    return any(cfg.get("kind") == "simulated" for cfg in load_sources(workspace).values())
+    sources = load_sources(workspace)
+    return any(sources[c]["kind"] == "simulated" for c in CHANNELS if c in sources)
 
 
 def _secret(cfg: dict, key: str, channel: str) -> str:

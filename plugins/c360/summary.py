@@ -27,8 +27,10 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
                 (table, as_of),
             )
             (total,), = _rows(cur, f"select count(*) from raw.{table}")
+            if not (total or extracted):
+                continue  # a channel this workspace does not have
             flag = f"  {rejected} batch(es) REJECTED" if rejected else ""
-            lines.append(f"  {table:<18} {extracted:>8} = {loaded:>8} + {quarantined:>5}   raw {total:>9}{flag}")
+            lines.append(f"  {table:<21} {extracted:>8} = {loaded:>8} + {quarantined:>5}   raw {total:>9}{flag}")
 
         (customers,), = _rows(cur, "select count(*) from marts.dim_customers")
         (merged,), = _rows(cur, "select count(*) from marts.dim_customers where source_records > 1")

@@ -6,6 +6,7 @@ with
 
 int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
+stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 
 orders as (
@@ -41,6 +42,21 @@ pos_returns as (
     where stg_pos__receipts.transaction_type = 'return'
 ),
 
+{# an imported return is a negative line: it subtracts on its own date #}
+import_returns as (
+    select
+        int_identity_resolved.customer_key,
+        stg_imports__transactions.order_key,
+        'return',
+        stg_imports__transactions.ordered_at,
+        stg_imports__transactions.amount
+    from stg_imports__transactions
+    inner join int_identity_resolved
+        on int_identity_resolved.source = 'import'
+        and int_identity_resolved.source_customer_id = stg_imports__transactions.import_customer_id
+    where stg_imports__transactions.transaction_type = 'return'
+),
+
 unioned as (
     select * from orders
     union all
@@ -49,6 +65,8 @@ unioned as (
     select * from shop_refunds
     union all
     select * from pos_returns
+    union all
+    select * from import_returns
 ),
 
 final as (

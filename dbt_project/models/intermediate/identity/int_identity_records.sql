@@ -1,11 +1,13 @@
 {# One row per person-like record in a source: a shop account, a POS member
-   card (or a phone seen at the till without a card), a social follower. #}
+   card (or a phone seen at the till without a card), a social follower, a
+   customer id of an imported transactions file. #}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
 stg_social__events as (select * from {{ ref('stg_social__events') }}),
+stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 
 shop_records as (
     select
@@ -45,12 +47,24 @@ social_records as (
         on stg_social__followers.openid = first_social_event.openid
 ),
 
+import_records as (
+    select
+        'import:' || import_customer_id as record_id,
+        'import' as source,
+        import_customer_id as source_customer_id,
+        min(ordered_at) as first_seen_at
+    from stg_imports__transactions
+    group by import_customer_id
+),
+
 final as (
     select * from shop_records
     union all
     select * from pos_records
     union all
     select * from social_records
+    union all
+    select * from import_records
 )
 
 select * from final

@@ -1,12 +1,14 @@
 {{ config(materialized='table') }}
-{# One row per order: web-shop orders and store sales, with what was later
-   cancelled or returned. Store returns are receipts of their own, matched to
-   the sale they reverse. #}
+{# One row per order: web-shop orders, store sales and imported orders, with
+   what was later cancelled or returned. Store returns are receipts of their
+   own, matched to the sale they reverse; an imported return is matched to its
+   order by order id. #}
 with
 
 stg_shop__orders as (select * from {{ ref('stg_shop__orders') }}),
 stg_shop__order_items as (select * from {{ ref('stg_shop__order_items') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
+stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 
 shop_item_counts as (
@@ -68,10 +70,47 @@ pos_sales as (
     where sales.transaction_type = 'sale'
 ),
 
+import_lines as (
+    select
+        order_key,
+        import_customer_id,
+        min(case when transaction_type = 'sale' then ordered_at end) as ordered_at,
+        sum(case when transaction_type = 'sale' then amount else 0 end) as gross_amount,
+        max(case when transaction_type = 'return' then ordered_at end) as returned_at,
+        -sum(case when transaction_type = 'return' then amount else 0 end) as returned_amount,
+        count(case when transaction_type = 'sale' then 1 end) as line_count,
+        max(coalesce(order_id, transaction_id)) as source_order_id
+    from stg_imports__transactions
+    group by order_key, import_customer_id
+),
+
+import_orders as (
+    select
+        import_lines.order_key,
+        'import' as source,
+        import_lines.source_order_id,
+        int_identity_resolved.customer_key,
+        import_lines.ordered_at,
+        case when import_lines.returned_at is not null then 'returned' else 'completed' end as status,
+        import_lines.gross_amount,
+        cast(null as {{ dbt.type_timestamp() }}) as cancelled_at,
+        import_lines.returned_at,
+        import_lines.returned_amount,
+        cast(null as {{ dbt.type_string() }}) as store_id,
+        cast(null as bigint) as item_count
+    from import_lines
+    left join int_identity_resolved
+        on int_identity_resolved.source = 'import'
+        and int_identity_resolved.source_customer_id = import_lines.import_customer_id
+    where import_lines.line_count > 0
+),
+
 unioned as (
     select * from shop_orders
     union all
     select * from pos_sales
+    union all
+    select * from import_orders
 ),
 
 final as (

@@ -15,7 +15,8 @@ records as (
         max(case when source = 'shop' then 1 else 0 end) = 1 as has_shop_account,
         max(case when source = 'pos' then 1 else 0 end) = 1 as has_store_purchases,
         max(case when source = 'social' then 1 else 0 end) = 1 as is_social_follower,
-        max(case when source = 'pos' and source_customer_id like 'card:%' then 1 else 0 end) = 1 as is_member
+        max(case when source = 'pos' and source_customer_id like 'card:%' then 1 else 0 end) = 1 as is_member,
+        max(case when source = 'import' then 1 else 0 end) = 1 as has_imported_transactions
     from int_identity_resolved
     group by customer_key
 ),
@@ -40,7 +41,8 @@ final as (
         trim({{ dbt.concat([
             "case when records.has_shop_account then 'shop ' else '' end",
             "case when records.has_store_purchases then 'pos ' else '' end",
-            "case when records.is_social_follower then 'social' else '' end"]) }}) as channels,
+            "case when records.is_social_follower then 'social ' else '' end",
+            "case when records.has_imported_transactions then 'import' else '' end"]) }}) as channels,
         records.has_shop_account,
         records.has_store_purchases,
         records.is_social_follower,

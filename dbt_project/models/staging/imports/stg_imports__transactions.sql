@@ -1,0 +1,25 @@
+with
+
+source as (
+    {{ latest_version(source('imports', 'imported_transactions'), 'source, transaction_id', '_loaded_at') }}
+),
+
+renamed as (
+    select
+        source as import_source,
+        transaction_id,
+        order_id,
+        'import:' || source || ':'
+            || case when order_id is not null then 'order:' || order_id else 'line:' || transaction_id end
+            as order_key,
+        source || ':' || customer_id as import_customer_id,
+        ordered_at,
+        cast(ordered_at as date) as ordered_on,
+        amount,
+        case when amount < 0 then 'return' else 'sale' end as transaction_type,
+        _source_file as source_file,
+        _source_line as source_line
+    from source
+)
+
+select * from renamed
