@@ -89,3 +89,13 @@ def test_an_empty_batch_is_recorded(fresh_warehouse):
     result = publish_batch(fresh_warehouse, batch(orders().iloc[0:0]))
     assert result.status == "empty"
     assert query(fresh_warehouse, "select status, rows_extracted from ops.batches") == [("empty", 0)]
+
+
+def test_new_columns_are_kept_in_extra_and_reported(fresh_warehouse):
+    frame = orders({"order_id": 1, "channel": "app", "coupon": None}, {"order_id": 2, "channel": None, "coupon": None})
+    result = publish_batch(fresh_warehouse, batch(frame))
+    assert result.rows_loaded == 2 and result.message == "new column(s) kept in _extra: channel, coupon"
+    assert query(fresh_warehouse, "select order_id, _extra from raw.shop_orders order by 1") == [
+        (1, {"channel": "app"}), (2, None)]
+    assert query(fresh_warehouse, "select status, message from ops.batches") == [
+        ("promoted", "new column(s) kept in _extra: channel, coupon")]

@@ -2,7 +2,10 @@
 import gzip
 from datetime import date
 
+import pytest
+
 from c360.extract.pos import extract_pos
+from c360.loader import BatchRejected
 from conftest import query
 
 HEADER = "receipt_id,store_id,purchased_at,member_card_no,phone,total_amount,transaction_type,original_receipt_id\n"
@@ -42,3 +45,19 @@ def test_files_load_once_with_lineage_and_malformed_lines_are_quarantined(fresh_
     later = extract_pos(fresh_warehouse, landing, date(2026, 3, 5))
     assert [r.rows_loaded for r in later] == [1]
     assert query(fresh_warehouse, "select count(*) from raw.pos_receipts") == [(3,)]
+
+
+def test_a_column_added_to_the_drops_is_kept_and_a_renamed_one_rejects_the_file(fresh_warehouse, tmp_path):
+    landing = tmp_path / "pos"
+    added = landing / "S1" / "pos_S1_2026-03-01.csv"
+    added.parent.mkdir(parents=True)
+    added.write_text(HEADER.strip() + ",cashier\nR1,S1,2026-03-01T10:00:00+00:00,M1,,10.00,sale,,Kim\n")
+    [result] = extract_pos(fresh_warehouse, landing, date(2026, 3, 1))
+    assert (result.status, result.rows_loaded, result.message) == ("promoted", 1, "new column(s) kept in _extra: cashier")
+    assert query(fresh_warehouse, "select _extra->>'cashier' from raw.pos_receipts") == [("Kim",)]
+
+    renamed = landing / "S1" / "pos_S1_2026-03-02.csv"
+    renamed.write_text(HEADER.replace("total_amount", "amount") + "R2,S1,2026-03-02T10:00:00+00:00,M1,,5.00,sale,\n")
+    with pytest.raises(BatchRejected, match="missing required column.*total_amount"):
+        extract_pos(fresh_warehouse, landing, date(2026, 3, 2))
+    assert query(fresh_warehouse, "select rows_extracted, rows_quarantined from ops.batches where status = 'rejected'") == [(1, 1)]

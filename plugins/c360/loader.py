@@ -97,8 +97,17 @@ def audit(batch: Batch) -> tuple[pd.DataFrame, list[RowFailure], list[str], Vali
     return typed, failures, validation.batch_failures, validation
 
 
+def _extras(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Each row's values of the columns the table does not know, as a JSON object (or null)."""
+    values = frame[columns].astype("string")
+    return pd.Series(
+        [json.dumps({k: v for k, v in row.items() if not pd.isna(v)}) for row in values.to_dict("records")],
+        index=frame.index,
+    ).where(values.notna().any(axis=1), None)
+
+
 def _copy_rows(cur, table: RawTable, rows: pd.DataFrame, batch_id: str) -> None:
-    columns = table.column_names + table.lineage_columns
+    columns = table.column_names + table.lineage_columns + ["_extra"]
     cur.execute("select now()")  # the transaction's time: one _loaded_at for the whole batch
     out = rows[columns].copy()
     out["_batch_id"] = batch_id
@@ -147,6 +156,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
             return previous
 
     extracted = len(batch.frame)
+    drift = batch.table.unknown_columns(batch.frame.columns)
     typed, failures, batch_failures, validation = audit(batch) if extracted else (batch.frame, [], [], None)
     if batch.strict and failures and not batch_failures:
         batch_failures = [f"{len({f.row for f in failures})} bad row(s), e.g. {_where(batch, failures[0])}"]
@@ -155,12 +165,16 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
         failures = [RowFailure(pos, "batch_rejected", f"batch rejected: {message}") for pos in range(extracted)]
     else:
         status, message = ("promoted" if extracted else "empty"), None
+        if drift:
+            message = f"new column(s) kept in _extra: {', '.join(map(str, drift))}"
+            log.warning("%s: %s", batch.table.name, message)
     failures_by_row: dict[int, list[RowFailure]] = {}
     for failure in failures:
         failures_by_row.setdefault(failure.row, []).append(failure)
     good = typed.drop(index=list(failures_by_row)) if status == "promoted" else typed.iloc[0:0]
     if batch.table.file_lineage and status == "promoted":
         good = good.join(batch.frame[batch.table.lineage_columns])
+    good = good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
 
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(

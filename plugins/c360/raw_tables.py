@@ -3,7 +3,9 @@
 Each batch's rows are parsed against these columns before validation; a value
 that does not parse is quarantined with the column named, never coerced away.
 Columns ``_batch_id`` and ``_loaded_at`` tie each row to its ``ops.batches``
-record; file sources also keep the file and line each row came from.
+record; file sources also keep the file and line each row came from. Columns a
+source starts sending that the table does not know are kept, per row, in the
+JSON object ``_extra`` (schema drift loses nothing; the batch reports them).
 """
 from __future__ import annotations
 
@@ -43,11 +45,17 @@ class RawTable:
         cols = [f"{c.name} {pg_types.get(c.kind, c.kind)}" for c in self.columns]
         if self.file_lineage:
             cols += ["_source_file text not null", "_source_line bigint not null"]
-        cols += ["_batch_id text not null", "_loaded_at timestamptz not null"]
+        cols += ["_extra jsonb", "_batch_id text not null", "_loaded_at timestamptz not null"]
         return (
             f"create table if not exists {self.qualified} (\n    " + ",\n    ".join(cols) + "\n);\n"
+            f"alter table {self.qualified} add column if not exists _extra jsonb;\n"  # tables made before it existed
             f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);"
         )
+
+    def unknown_columns(self, columns) -> list[str]:
+        """Columns of an extracted batch that this table does not define (schema drift)."""
+        known = set(self.column_names) | set(self.lineage_columns)
+        return [c for c in columns if c not in known]
 
 
 def _cols(*specs: str) -> tuple[Column, ...]:

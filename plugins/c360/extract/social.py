@@ -36,7 +36,8 @@ def extract_social(warehouse, base_url: str, token: str, as_of: date) -> list[Ba
         table = RAW_TABLES[raw_name]
         since = read_watermark(warehouse, SOURCE, raw_name)
         items, cursor = fetch_since(base_url, path, token, since, end_of_day(as_of).isoformat())
-        frame = pd.DataFrame(items, columns=table.column_names) if items else pd.DataFrame(columns=table.column_names)
+        # every field the API sends: ones the table does not know are kept in _extra
+        frame = pd.DataFrame(items) if items else pd.DataFrame(columns=table.column_names)
         results.append(publish_batch(warehouse, Batch(
             SOURCE, table, frame, as_of, watermark_from=since,
             watermark_to=(raw_name, cursor) if cursor else None,
