@@ -53,7 +53,11 @@ def test_real_sources_are_accepted(workspace_at):
     ({"shop": {"kind": "postgres", "dsn": "postgresql://shop:" + "hunter2@db/shop"}}, "takes exactly"),
     ({"pos": {"kind": "files", "landing": "../../etc"}}, "absolute path"),
     ({"pos": {"kind": "files", "landing": "/data/pos/../../etc"}}, "without '..'"),
-    ({"social": {"kind": "api", "base_url": "file:///etc/passwd", "token_env": "T"}}, "http:// or https://"),
+    ({"social": {"kind": "api", "base_url": "file:///etc/passwd", "token_env": "T"}}, "https:// URL"),
+    ({"social": {"kind": "api", "base_url": "http://api.example.com", "token_env": "T"}}, "http:// only for localhost"),
+    ({"social": {"kind": "api", "base_url": "https://evil.example.com", "token_env": "C360_WAREHOUSE_DSN"}},
+     "secret of c360, Airflow or PostgreSQL"),
+    ({"shop": {"kind": "postgres", "dsn_env": "PGPASSWORD"}}, "secret of c360, Airflow or PostgreSQL"),
     ({"social": {"kind": "api", "base_url": "https://u:" + "pw@api.example.com", "token_env": "T"}}, "credentials"),
     ({"social": {"kind": "api", "base_url": "https://api.example.com/\r\nHost: evil", "token_env": "T"}},
      "control characters"),
@@ -69,6 +73,20 @@ def test_hostile_source_settings_are_refused(workspace_at, sources, message):
     write_sources(workspace_at, sources)
     with pytest.raises(SourceConfigError, match=message):
         load_sources(workspace_at)
+
+
+@pytest.mark.parametrize("sources", [
+    {"shop": {"kind": "postgres", "dsn_env": "postgresql://shop:" + "s3cretpw@db/shop"}},
+    {"social": {"kind": "api", "base_url": "https://api.example.com/?access_token=s3cretpw", "token_env": "T"}},
+    {"social": {"kind": "api", "base_url": "https://u:" + "s3cretpw@api.example.com /", "token_env": "T"}},
+    {"shop": {"kind": "postgres", "dsn": "postgresql://shop:" + "s3cretpw@db/shop"}},
+    {"shop": {"kind": "mysql", "password": "s3cretpw"}},
+])
+def test_a_refused_setting_is_never_repeated_in_the_error(workspace_at, sources):
+    write_sources(workspace_at, sources)
+    with pytest.raises(SourceConfigError) as failure:
+        load_sources(workspace_at)
+    assert "s3cretpw" not in str(failure.value)
 
 
 def test_run_refuses_bad_settings_before_touching_anything(workspace_at, capsys):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import shutil
 from datetime import date, timedelta
@@ -143,7 +144,7 @@ def expected_rfm(export: pd.DataFrame, as_of: date) -> dict[str, tuple[int, Deci
     for customer, rows in upto.groupby("Customer"):
         sales = rows[rows["Total"] > 0]
         orders = sales["Order"].where(sales["Order"] != "", "line" + sales.index.astype(str)).nunique()
-        out[f"shop_export:{customer}"] = (orders, sum((Decimal(str(t)) for t in rows["Total"]), Decimal(0)))
+        out[f"shop_export:{hashlib.sha256(customer.encode()).hexdigest()}"] = (orders, sum((Decimal(str(t)) for t in rows["Total"]), Decimal(0)))
     return out
 
 

@@ -82,7 +82,9 @@ def _checked(path: Path, channel: str, cfg: object) -> dict:
     if kind == "simulated" and set(cfg) == {"kind"}:
         return dict(cfg)
     if kind not in kinds:
-        raise SourceConfigError(f"{path}: {channel} needs kind: simulated or kind: {' | '.join(kinds)}, got {cfg!r}")
+        keys = sorted(map(str, cfg)) if isinstance(cfg, dict) else type(cfg).__name__
+        raise SourceConfigError(f"{path}: {channel} needs kind: simulated or kind: {' | '.join(kinds)}"
+                                f" (got kind {kind!r}, settings {keys})")
     checks = kinds[kind]
     given = set(cfg) - {"kind"}
     if given != set(checks):

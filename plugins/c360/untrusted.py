@@ -19,6 +19,8 @@ class UnsafeValue(ValueError):
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 ENV_VAR = re.compile(r"[A-Z][A-Z0-9_]{0,127}")
+# c360's, Airflow's and PostgreSQL's own secrets: a source setting must not send them elsewhere
+RESERVED_ENV_PREFIXES = ("C360_", "AIRFLOW", "POSTGRES", "PG")
 
 
 def name(value: object, what: str) -> str:
@@ -29,23 +31,29 @@ def name(value: object, what: str) -> str:
 
 
 def env_var_name(value: object, what: str) -> str:
-    """The name (never the value) of an environment variable holding a secret."""
+    """The name (never the value) of an environment variable holding a source's secret.
+    Messages never repeat the value: it may be a secret written in the wrong place."""
     if not isinstance(value, str) or not ENV_VAR.fullmatch(value):
-        raise UnsafeValue(f"{what} {value!r}: name an environment variable (A-Z, 0-9, _; a letter first)")
+        raise UnsafeValue(f"{what}: name an environment variable (A-Z, 0-9, _; a letter first)")
+    if value.startswith(RESERVED_ENV_PREFIXES):
+        raise UnsafeValue(f"{what}: {value} holds a secret of c360, Airflow or PostgreSQL itself;"
+                          f" give the source a variable of its own")
     return value
 
 
 def http_url(value: object, what: str) -> str:
-    """An http(s) base URL with a host and no embedded credentials (secrets go in environment variables)."""
+    """An https base URL (http only on this machine) with a host and no embedded credentials.
+    Messages never repeat the value: it may carry a token."""
     if not isinstance(value, str) or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise UnsafeValue(f"{what} {value!r}: must be a URL without spaces or control characters")
+        raise UnsafeValue(f"{what}: must be a URL without spaces or control characters")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeValue(f"{what} {value!r}: must be an http:// or https:// URL with a host")
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or parts.scheme == "http" and local):
+        raise UnsafeValue(f"{what}: must be an https:// URL with a host (http:// only for localhost)")
     if parts.username or parts.password:
         raise UnsafeValue(f"{what}: must not carry credentials; put the token in the variable named by token_env")
     if parts.query or parts.fragment:
-        raise UnsafeValue(f"{what} {value!r}: give the base URL only (no ?query or #fragment)")
+        raise UnsafeValue(f"{what}: give the base URL only (no ?query or #fragment)")
     return value.rstrip("/")
 
 
