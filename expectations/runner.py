@@ -3,7 +3,8 @@
 Column expectations that fail point at rows: with severity ``error`` those
 rows are quarantined with the rule's name; table expectations that fail reject
 the whole batch. ``warn`` failures are only recorded. Every outcome goes to
-``ops.dq_results`` so data quality can be charted over time.
+``ops.dq_results`` so data quality can be charted over time. Values of columns
+holding personal data are never quoted in results or reasons.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from c360.parsing import RowFailure
+from c360.raw_tables import RAW_TABLES
 from expectations.common import BatchWindow
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -37,6 +39,7 @@ class Outcome:
 class Validation:
     suite: str
     outcomes: list[Outcome] = field(default_factory=list)
+    personal: frozenset[str] = frozenset()  # columns whose values are never quoted
 
     @property
     def batch_failures(self) -> list[str]:
@@ -52,7 +55,7 @@ class Validation:
         for o in self.outcomes:
             if o.success or o.severity != "error":
                 continue
-            values = frame[o.column] if o.column in frame.columns else None
+            values = frame[o.column] if o.column in frame.columns and o.column not in self.personal else None
             for row in o.failed_rows:
                 value = "" if values is None else f"={values.iloc[row]!s:.80}"
                 failures.append(RowFailure(row, f"{o.expectation}:{o.column}", f"{o.column}{value} failed {o.expectation}"))
@@ -85,12 +88,13 @@ def _batch_for(frame: pd.DataFrame):
     return definition.get_batch(batch_parameters={"dataframe": frame})
 
 
-def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame) -> Validation:
+def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
+                   personal: frozenset[str] = frozenset()) -> Validation:
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
     result = _batch_for(frame).validate(suite, result_format={"result_format": "COMPLETE"})
-    validation = Validation(suite_name)
+    validation = Validation(suite_name, personal=personal)
     for r in result.results:
         config = r.expectation_config
         res = r.result or {}
@@ -99,7 +103,8 @@ def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame) -> 
         if errored:
             observed = r.exception_info.get("exception_message")
         elif observed is None and res.get("partial_unexpected_list"):
-            observed = f"e.g. {res['partial_unexpected_list'][:3]}"
+            observed = (f"{res.get('unexpected_count')} value(s), not shown: personal data"
+                        if config.kwargs.get("column") in personal else f"e.g. {res['partial_unexpected_list'][:3]}")
         validation.outcomes.append(Outcome(
             expectation=config.type,
             column=config.kwargs.get("column"),
@@ -115,7 +120,8 @@ def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame) -> 
 def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow) -> Validation:
     """Validate a typed batch of ``raw.<table_name>`` with its suite module."""
     suite_module = importlib.import_module(f"expectations.{table_name}")
-    return validate_frame(f"raw.{table_name}", suite_module.build(window), frame)
+    return validate_frame(f"raw.{table_name}", suite_module.build(window), frame,
+                          frozenset(RAW_TABLES[table_name].personal))
 
 
 def record_results(cur, run_id: str, batch_id: str | None, validation: Validation) -> None:

@@ -1,16 +1,18 @@
 """Each role connects and can do its job; what it must not do fails on the server."""
 import contextlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import psycopg2
 import psycopg2.errors
 import pytest
 
-from c360.access import ACTIVATION, BI, LOADER, ML, ROLES, TRANSFORMER
+from c360.access import ACTIVATION, BI, LOADER, ML, ROLES, TRANSFORMER, views_bypassing_grants
 from c360.cli import main
-from c360.transform import build_warehouse
-from c360.warehouse import ConnectionParams, WarehouseAccessError, open_warehouse
+from c360.config import AIRFLOW_DB, SHOP_DB
+from c360.transform import UnsafeViews, build_warehouse
+from c360.warehouse import SCHEMAS, ConnectionParams, Warehouse, WarehouseAccessError, open_warehouse
 from conftest import RESET_SQL, query, required_passwords
 from fixtures import AS_OF, load_small_brand
 
@@ -215,3 +217,77 @@ def test_a_managed_server_whose_admin_is_not_a_superuser(postgres, monkeypatch):
     attempt(warehouse, LOADER, "insert into raw.pos_receipts select * from raw.pos_receipts")
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         attempt(warehouse, BI, "select * from raw.pos_receipts")
+
+
+def test_bootstrap_takes_back_what_others_granted_to_c360_roles(built):
+    """Grants are a desired state: privileges and memberships added by hand are removed."""
+    with built.connect() as conn, conn.cursor() as cur:
+        cur.execute("alter role c360_bi createdb createrole")
+        cur.execute("grant pg_read_all_data to c360_bi")
+        cur.execute("grant create on database c360 to c360_bi")
+        cur.execute("grant create on schema public to c360_bi")
+    assert query(built.as_role(BI), "select count(*) from raw.shop_customers")  # pg_read_all_data at work
+    built.bootstrap()
+    test_no_role_is_privileged(built)
+    assert query(built, "select count(*) from pg_auth_members where member = 'c360_bi'::regrole") == [(0,)]
+    for statement in ("select * from raw.shop_customers", "create schema bi_own", "create table public.bi_scratch (x int)"):
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            attempt(built, BI, statement)
+
+
+def test_the_embedded_servers_other_databases_admit_only_the_admin(built):
+    for dbname in (SHOP_DB, AIRFLOW_DB):
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            psycopg2.connect(**built.as_role(BI).database(dbname).libpq_kwargs()).close()
+
+
+def test_views_cannot_lend_their_owners_privileges(built, workspace):
+    with built.connect() as conn, conn.cursor() as cur:
+        assert views_bypassing_grants(cur, SCHEMAS) == []  # every view dbt built runs as its reader
+        cur.execute("select count(*) from pg_views where schemaname = 'staging'")
+        assert cur.fetchone()[0] > 0
+    with built.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
+        cur.execute("create view marts.peek with (security_invoker = true) as select email from raw.shop_customers")
+        cur.execute("create view marts.leak as select email from raw.shop_customers")
+        cur.execute("create function marts.peek_fn() returns bigint language sql as 'select 1'")
+    try:
+        for statement in ("select * from marts.peek", "select marts.peek_fn()"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                attempt(built, BI, statement)
+        with pytest.raises(UnsafeViews, match="marts.leak"):
+            build_warehouse(built, workspace, AS_OF)
+    finally:
+        with built.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
+            cur.execute("drop view marts.peek, marts.leak; drop function marts.peek_fn()")
+
+
+def test_warehouse_roles_only_reads(built, capsys):
+    """It reports grants as they are (a hand-made change shows) and changes nothing."""
+    with built.connect() as conn, conn.cursor() as cur:
+        cur.execute("grant update on marts.dim_customers to c360_bi")  # update without delete is not "write"
+        cur.execute("grant insert on marts.customer_rfm to c360_bi")
+    try:
+        assert main(["warehouse", "roles"]) == 0
+        report = role_report(capsys.readouterr().out, BI)
+        assert report[0].endswith("; read, append: customer_rfm") and "write" not in report[0]
+        assert query(built, "select has_table_privilege('c360_bi', 'marts.dim_customers', 'update')") == [(True,)]
+    finally:
+        built.bootstrap()
+
+
+def test_bootstraps_of_two_databases_on_one_server_may_run_at_once(postgres):
+    """Roles are server-wide; each database's bootstrap lock is not: collisions are retried."""
+    warehouses = [Warehouse(ConnectionParams.parse(postgres(f"brand_{n}"))) for n in range(4)]
+    with ThreadPoolExecutor(len(warehouses)) as pool:
+        list(pool.map(lambda w: w.bootstrap(), warehouses))
+    for warehouse in warehouses:
+        assert query(warehouse, "select count(*) from pg_roles where rolname = any(%s)",
+                     ([r.name for r in ROLES],)) == [(len(ROLES),)]
+        assert query(warehouse.as_role(BI), "select current_user") == [(BI.name,)]
+
+
+def test_bootstrap_drops_the_clear_text_contacts_view_of_older_versions(built):
+    with built.connect() as conn, conn.cursor() as cur:
+        cur.execute("create view intermediate.int_customer_contacts as select email from raw.shop_customers")
+    built.bootstrap()
+    assert query(built, "select to_regclass('intermediate.int_customer_contacts')") == [(None,)]

@@ -12,7 +12,8 @@ from c360.activation.sync import sync_audience
 from c360.cli import main
 from c360.config import Workspace
 from c360.extract.pos import extract_pos
-from c360.sources import SourceConfigError, load_sources
+from c360.imports import TransactionsImport
+from c360.sources import SourceConfigError, load_sources, register_import
 from c360.untrusted import UnsafeValue
 from c360.warehouse import open_warehouse
 from conftest import query, required_passwords
@@ -87,6 +88,31 @@ def test_a_refused_setting_is_never_repeated_in_the_error(workspace_at, sources)
     with pytest.raises(SourceConfigError) as failure:
         load_sources(workspace_at)
     assert "s3cretpw" not in str(failure.value)
+
+
+def spec(tmp_path, **overrides) -> TransactionsImport:
+    return TransactionsImport(**{"source": "mine", "path": tmp_path / "tx.csv", "customer_id": "Customer",
+                                 "ordered_at": "Date", "amount": "Total", **overrides})
+
+
+def test_registering_an_import_fills_an_empty_imports_entry(workspace_at, tmp_path):
+    write_sources(workspace_at, "pos: {kind: simulated}\nimports:\n")
+    sources = register_import(workspace_at, spec(tmp_path))
+    assert set(sources["imports"]) == {"mine"} and sources["pos"] == {"kind": "simulated"}
+
+
+def test_registering_an_import_never_writes_a_file_that_does_not_load(workspace_at, tmp_path):
+    bad = "pos: {kind: files, landing: ../etc}\n"
+    write_sources(workspace_at, bad)
+    with pytest.raises(SourceConfigError, match="absolute path"):
+        register_import(workspace_at, spec(tmp_path))
+    assert workspace_at.sources_file.read_text() == bad
+
+
+@pytest.mark.parametrize("date_format", [17, ["%d"], "dd/mm/yyyy", "%d\n%m"])
+def test_a_date_format_that_is_not_strftime_text_is_refused_when_registered(tmp_path, date_format):
+    with pytest.raises(ValueError, match="strftime directives"):
+        spec(tmp_path, date_format=date_format)
 
 
 def test_run_refuses_bad_settings_before_touching_anything(workspace_at, capsys):

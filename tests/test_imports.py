@@ -205,3 +205,17 @@ def test_a_file_broken_after_registration_stops_the_run_and_loads_nothing(import
     finally:
         path.write_text(path.read_text().replace("CUST0001,not-a-date,X,1\n", ""))
     assert query(warehouse, "select count(*) from raw.imported_transactions") == before
+
+
+def test_a_corrected_export_replaces_the_lines_it_changed_or_dropped(imported, warehouse):
+    _, path, _ = imported
+    current = pd.read_csv(path, keep_default_na=False)
+    loaded = current.index[(pd.to_datetime(current["Date"]).dt.date <= AS_OF) & (current["Total"] > 0)]
+    corrected = current.drop(index=loaded[3]).copy()  # a line taken out
+    corrected.loc[loaded[0], "Total"] += 100  # a line fixed
+    corrected.to_csv(path, index=False)
+    day = AS_OF + timedelta(days=3)
+    assert main(["run", "--as-of", day.isoformat()]) == 0
+    assert rfm_by_source_id(warehouse) == expected_rfm(corrected, day)
+    (lines,), = query(warehouse, "select count(*) from staging.stg_imports__transactions")
+    assert lines == (pd.to_datetime(corrected["Date"]).dt.date <= day).sum()

@@ -99,3 +99,14 @@ def test_new_columns_are_kept_in_extra_and_reported(fresh_warehouse):
         (1, {"channel": "app"}), (2, None)]
     assert query(fresh_warehouse, "select status, message from ops.batches") == [
         ("promoted", "new column(s) kept in _extra: channel, coupon")]
+
+
+def test_data_quality_results_never_quote_personal_data(fresh_warehouse):
+    customers = pd.DataFrame([{"customer_id": n, "email": f"ann.{n} at example.com", "created_at": "2026-03-01T00:00:00Z",
+                               "updated_at": "2026-03-01T00:00:00Z"} for n in (1, 2)])
+    result = publish_batch(fresh_warehouse, Batch("shop", RAW_TABLES["shop_customers"], customers, AS_OF,
+                                                  watermark_to=("shop_customers", "2026-03-01T00:00:00Z")))
+    assert result.rows_loaded == 2  # a malformed e-mail is a warning, not a lost customer
+    (observed,), = query(fresh_warehouse, "select observed_value from ops.dq_results where column_name = 'email'"
+                                          " and not success")
+    assert observed == "2 value(s), not shown: personal data"

@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c360.parsing import parse_batch
 from c360.raw_tables import RAW_TABLES
+from expectations.runner import Outcome, Validation
 
 POS = RAW_TABLES["pos_receipts"]
 
@@ -57,3 +60,13 @@ def test_parsing_never_crashes_and_never_loses_a_row(rows):
     typed, failures = parse_batch(frame, POS)
     assert len(typed) == len(frame)
     assert all(0 <= f.row < len(frame) for f in failures)
+
+
+def test_a_bad_value_in_a_personal_column_is_never_quoted():
+    typed, failures = parse_batch(pos_frame(total_amount="07700 900123"), replace(POS, personal=("total_amount",)))
+    assert [f.rule for f in failures] == ["parse:total_amount"]
+    assert "07700" not in failures[0].reason and "not a valid numeric" in failures[0].reason
+    validation = Validation("raw.pos_receipts", [Outcome("expect_x", "phone", "error", False, None, 1, (0,))],
+                            personal=frozenset({"phone"}))
+    frame = pd.DataFrame({"phone": ["07700 900123"]})
+    assert [f.reason for f in validation.row_failures(frame)] == ["phone failed expect_x"]

@@ -16,6 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
@@ -86,12 +87,52 @@ def _privileges(privileges: tuple[str, ...]) -> sql.SQL:
     return sql.SQL(", ".join(privileges))  # from GRANTS above, never from input
 
 
+# Attributes no c360 role may hold: bootstrap takes them away if someone granted them.
+PRIVILEGED_ATTRIBUTES = {"rolsuper": "nosuperuser", "rolcreatedb": "nocreatedb", "rolcreaterole": "nocreaterole",
+                         "rolreplication": "noreplication", "rolbypassrls": "nobypassrls"}
+
+
+ROLE_ATTEMPTS = 5
+
+
 def ensure_roles(cur, admin: str) -> None:
-    """Create the roles that are missing and set the passwords the environment gives."""
+    """Create the roles that are missing, make them plain login roles that belong to
+    no other role, and set the passwords the environment gives.
+
+    Roles are server-wide while bootstrap's lock is per database, so two workspaces
+    on one server may race here: a collision is retried once the other side committed."""
+    for attempt in range(ROLE_ATTEMPTS):
+        cur.execute("savepoint ensure_roles")
+        try:
+            _ensure_roles(cur, admin)
+        except (psycopg2.errors.DuplicateObject, psycopg2.errors.UniqueViolation, psycopg2.errors.InternalError) as err:
+            # InternalError is PostgreSQL's "tuple concurrently updated" on a role's catalog row
+            cur.execute("rollback to savepoint ensure_roles")
+            if attempt == ROLE_ATTEMPTS - 1:
+                raise
+            log.info("roles changed concurrently (%s); retrying", type(err).__name__)
+        else:
+            cur.execute("release savepoint ensure_roles")
+            return
+
+
+def _ensure_roles(cur, admin: str) -> None:
     for role in ROLES:
-        cur.execute("select 1 from pg_roles where rolname = %s", (role.name,))
-        if cur.fetchone() is None:
+        cur.execute(f"select rolcanlogin, {', '.join(PRIVILEGED_ATTRIBUTES)} from pg_roles where rolname = %s",
+                    (role.name,))
+        row = cur.fetchone()
+        if row is None:
             cur.execute(sql.SQL("create role {} login").format(_ident(role.name)))
+        else:
+            can_login, *flags = row
+            options = [PRIVILEGED_ATTRIBUTES[a] for a, on in zip(PRIVILEGED_ATTRIBUTES, flags) if on]
+            options += [] if can_login else ["login"]
+            if options:
+                cur.execute(sql.SQL("alter role {} " + " ".join(options)).format(_ident(role.name)))
+        cur.execute("select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid"
+                    " where m.member = (select oid from pg_roles where rolname = %s)", (role.name,))
+        for (granted,) in cur.fetchall():  # e.g. pg_read_all_data would bypass every grant below
+            cur.execute(sql.SQL("revoke {} from {}").format(_ident(granted), _ident(role.name)))
         if role.password():
             hashed = psycopg2.extensions.encrypt_password(role.password(), role.name, cur.connection)
             cur.execute(sql.SQL("alter role {} password {}").format(_ident(role.name), sql.Literal(hashed)))
@@ -109,7 +150,7 @@ def apply_grants(cur, admin: str, schemas: tuple[str, ...]) -> None:
     creators = [_ident(admin), _ident(TRANSFORMER.name)]
     role_list = sql.SQL(", ").join(_ident(r.name) for r in ROLES)
 
-    cur.execute(sql.SQL("revoke all on database {} from public").format(_ident(database)))
+    cur.execute(sql.SQL("revoke all on database {} from public, {}").format(_ident(database), role_list))
     cur.execute(sql.SQL("grant connect on database {} to {}").format(_ident(database), role_list))
     # dbt's incremental models stage rows in temporary tables
     cur.execute(sql.SQL("grant temporary on database {} to {}").format(_ident(database), _ident(TRANSFORMER.name)))
@@ -121,9 +162,18 @@ def apply_grants(cur, admin: str, schemas: tuple[str, ...]) -> None:
                                       if not (r is TRANSFORMER and schema in TRANSFORMER_SCHEMAS))
         cur.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(s, grantees))
         cur.execute(sql.SQL("revoke all on schema {} from {}").format(s, grantees))
+        cur.execute(sql.SQL("revoke execute on all functions in schema {} from public").format(s))
         for creator in creators:
             cur.execute(sql.SQL("alter default privileges for role {} in schema {} revoke all on tables from {}")
                         .format(creator, s, grantees))
+    # nobody creates objects in public (PostgreSQL 15+ already says so; older servers and
+    # hand-made databases may not), and functions are not callable by everyone by default
+    cur.execute("select 1 from pg_namespace where nspname = 'public'")
+    if cur.fetchone():
+        cur.execute(sql.SQL("revoke create on schema public from public, {}").format(role_list))
+    for creator in creators:
+        cur.execute(sql.SQL("alter default privileges for role {} revoke execute on functions from public")
+                    .format(creator))
     for schema in TRANSFORMER_SCHEMAS:
         cur.execute(sql.SQL("grant usage, create on schema {} to {}").format(_ident(schema), _ident(TRANSFORMER.name)))
         _hand_over_to_transformer(cur, schema)
@@ -163,6 +213,20 @@ def _hand_over_to_transformer(cur, schema: str) -> None:
 BOOTSTRAP_OWNED = {"ml": ("model_registry", "propensity_scores")}
 
 
+def views_bypassing_grants(cur, schemas: tuple[str, ...]) -> list[str]:
+    """Views that run with their owner's privileges instead of the reader's: through
+    one, a role could read tables it was never granted. c360's dbt macros create every
+    view with ``security_invoker``; this finds views made any other way."""
+    cur.execute(
+        "select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where c.relkind = 'v' and n.nspname = any(%s)"
+        " and not coalesce(c.reloptions @> array['security_invoker=true'] or c.reloptions @> array['security_invoker=on'], false)"
+        " order by 1",
+        (list(schemas),),
+    )
+    return [name for (name,) in cur.fetchall()]
+
+
 def describe(cur, schemas: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """What each c360 role can do in each schema, read from the server's catalog
     (so it shows the grants in force, not the ones intended): role -> schema -> e.g.
@@ -177,7 +241,8 @@ def describe(cur, schemas: tuple[str, ...]) -> dict[str, dict[str, str]]:
                has_schema_privilege(r.rolname, n.nspname, 'usage')
                and has_table_privilege(r.rolname, c.oid, 'insert'),
                has_schema_privilege(r.rolname, n.nspname, 'usage')
-               and has_table_privilege(r.rolname, c.oid, 'update, delete')
+               and has_table_privilege(r.rolname, c.oid, 'update')
+               and has_table_privilege(r.rolname, c.oid, 'delete')
         from pg_roles r
         cross join pg_namespace n
         left join pg_class c on c.relnamespace = n.oid and c.relkind in ('r', 'v', 'm', 'p')
@@ -189,7 +254,8 @@ def describe(cur, schemas: tuple[str, ...]) -> dict[str, dict[str, str]]:
     tables: dict[tuple[str, str], dict[str, str]] = {}
     creates: set[tuple[str, str]] = set()
     uses: set[tuple[str, str]] = set()
-    for role, schema, table, usage, create, read, insert, change in cur.fetchall():
+    rows = cur.fetchall()
+    for role, schema, table, usage, create, read, insert, change in rows:
         if create:
             creates.add((role, schema))
         if usage:
@@ -197,7 +263,7 @@ def describe(cur, schemas: tuple[str, ...]) -> dict[str, dict[str, str]]:
         if table is not None:
             verbs = ["read"] * read + (["write"] if change else ["append"] if insert else [])
             tables.setdefault((role, schema), {})[table] = ", ".join(verbs)
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, str]] = {role: {} for role, *_ in rows}  # the roles that exist
     for role in ROLES:
         for schema in schemas:
             by_table = tables.get((role.name, schema), {})
@@ -212,7 +278,7 @@ def describe(cur, schemas: tuple[str, ...]) -> dict[str, dict[str, str]]:
             elif not parts and not by_table and (role.name, schema) in uses:
                 parts = ["usage (no tables yet)"]
             if parts:
-                out.setdefault(role.name, {})[schema] = "; ".join(parts)
+                out[role.name][schema] = "; ".join(parts)
     return out
 
 
@@ -223,6 +289,8 @@ def format_access(access: dict[str, dict[str, str]]) -> str:
         lines.append(f"{role.name}: {role.purpose} (password from ${role.password_env})")
         for schema, can in access.get(role.name, {}).items():
             lines.append(f"    {schema:<13} {can}")
-        if not access.get(role.name):
+        if role.name not in access:
+            lines.append("    (not created yet: `c360 warehouse start` creates the roles)")
+        elif not access[role.name]:
             lines.append("    (nothing)")
     return "\n".join(lines)

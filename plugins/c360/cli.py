@@ -160,10 +160,8 @@ def cmd_warehouse(args) -> int:
     elif args.action == "dsn":
         role = access.ROLES_BY_SHORT_NAME[args.role] if args.role else None
         print(open_warehouse(workspace.ensure(), role=role).params.uri())
-    elif args.action == "roles":
-        warehouse = open_warehouse(workspace.ensure())
-        warehouse.bootstrap()
-        with warehouse.connect() as conn, conn.cursor() as cur:
+    elif args.action == "roles":  # reads the catalog only; `start` is what creates roles and grants
+        with open_warehouse(workspace.ensure()).connect() as conn, conn.cursor() as cur:
             print(access.format_access(access.describe(cur, SCHEMAS)))
     return 0
 

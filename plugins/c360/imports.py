@@ -45,7 +45,7 @@ class TransactionsImport:
 
     def __post_init__(self):
         untrusted.name(self.source, "source name")
-        untrusted.absolute_folder(str(self.path), "transactions file")  # absolute, no '..'
+        untrusted.absolute_path(str(self.path), "transactions file")
         if Path(self.path).suffix.lower() not in SUFFIXES:
             raise TransactionsFileError(f"{self.path}: expected a .csv or .parquet file")
         if (self.amount is None) == (self.quantity is None and self.unit_price is None):
@@ -55,6 +55,11 @@ class TransactionsImport:
         for field_name, value in self.mapping().items():
             if not isinstance(value, str) or not value or any(ord(ch) < 32 for ch in value):
                 raise TransactionsFileError(f"{field_name}: {value!r} is not a column name")
+        if self.date_format is not None and (
+                not isinstance(self.date_format, str) or "%" not in self.date_format
+                or any(ord(ch) < 32 for ch in self.date_format)):
+            raise TransactionsFileError(
+                f"date format {self.date_format!r}: give strftime directives, for example %d/%m/%Y")
 
     def mapping(self) -> dict[str, str]:
         """Our field -> the user's column, for the columns that are given."""
@@ -69,7 +74,7 @@ class TransactionsImport:
     @classmethod
     def from_settings(cls, source: str, settings: object) -> "TransactionsImport":
         if not isinstance(settings, dict):
-            raise TransactionsFileError(f"imports.{source}: expected a mapping, got {settings!r}")
+            raise TransactionsFileError(f"imports.{source}: expected a mapping of settings, got {type(settings).__name__}")
         known = {"path", "customer_id", "ordered_at", "amount", "quantity", "unit_price", "order_id", "date_format"}
         if set(settings) - known:
             raise TransactionsFileError(f"imports.{source}: unknown setting(s) {sorted(set(settings) - known)}")

@@ -1,7 +1,8 @@
 """Typing a batch: turn extracted values into the raw table's column types.
 
 A value that is present but does not parse is a row-level failure with a
-reason that names the column and the value; it is never silently nulled.
+reason that names the column and the value (unless the column holds personal
+data); it is never silently nulled.
 """
 from __future__ import annotations
 
@@ -67,9 +68,9 @@ def parse_batch(frame: pd.DataFrame, table: RawTable) -> tuple[pd.DataFrame, lis
             coerced = coerced.where(~blank, pd.NA)
         bad = coerced.isna() & ~blank
         for pos in np.flatnonzero(bad.to_numpy()):
+            shown = "the value" if column.name in table.personal else repr(str(raw.iloc[pos])[:80])
             failures.append(RowFailure(
-                int(pos), f"parse:{column.name}",
-                f"column {column.name}: {str(raw.iloc[pos])[:80]!r} is not a valid {column.kind}",
+                int(pos), f"parse:{column.name}", f"column {column.name}: {shown} is not a valid {column.kind}",
             ))
         typed[column.name] = coerced
     return typed.reset_index(drop=True), failures

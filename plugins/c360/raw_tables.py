@@ -6,6 +6,8 @@ Columns ``_batch_id`` and ``_loaded_at`` tie each row to its ``ops.batches``
 record; file sources also keep the file and line each row came from. Columns a
 source starts sending that the table does not know are kept, per row, in the
 JSON object ``_extra`` (schema drift loses nothing; the batch reports them).
+Columns named ``personal`` hold personal data: messages about a bad value in one
+(quarantine reasons, batch messages, data-quality results) never quote the value.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class RawTable:
     # a row is a new version of the same entity when it has the same key
     version_column: str | None = None
     file_lineage: bool = False
+    personal: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -46,10 +49,12 @@ class RawTable:
         if self.file_lineage:
             cols += ["_source_file text not null", "_source_line bigint not null"]
         cols += ["_extra jsonb", "_batch_id text not null", "_loaded_at timestamptz not null"]
+        # a table made by an older c360 gets the columns added since (nullable: old rows lack them)
+        added = "".join(f"alter table {self.qualified} add column if not exists {col.removesuffix(' not null')};\n"
+                        for col in cols)
         return (
-            f"create table if not exists {self.qualified} (\n    " + ",\n    ".join(cols) + "\n);\n"
-            f"alter table {self.qualified} add column if not exists _extra jsonb;\n"  # tables made before it existed
-            f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);"
+            f"create table if not exists {self.qualified} (\n    " + ",\n    ".join(cols) + "\n);\n" + added
+            + f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);"
         )
 
     def unknown_columns(self, columns) -> list[str]:
@@ -76,6 +81,7 @@ RAW_TABLES: dict[str, RawTable] = {
                   "member_card_no:text", "accepts_marketing:boolean", "created_at:timestamptz!",
                   "updated_at:timestamptz!"),
             key=("customer_id",), version_column="updated_at",
+            personal=("email", "phone", "first_name", "last_name", "member_card_no"),
         ),
         RawTable(
             "shop_orders",
@@ -94,13 +100,13 @@ RAW_TABLES: dict[str, RawTable] = {
             "pos_receipts",
             _cols("receipt_id:text!", "store_id:text!", "purchased_at:timestamptz!", "member_card_no:text",
                   "phone:text", "total_amount:numeric!", "transaction_type:text!", "original_receipt_id:text"),
-            key=("receipt_id",), file_lineage=True,
+            key=("receipt_id",), file_lineage=True, personal=("member_card_no", "phone"),
         ),
         RawTable(
             "social_followers",
             _cols("openid:text!", "unionid:text", "bound_phone:text", "nickname:text", "followed_at:timestamptz",
                   "unfollowed_at:timestamptz", "follower_count:int", "updated_at:timestamptz!"),
-            key=("openid",), version_column="updated_at",
+            key=("openid",), version_column="updated_at", personal=("unionid", "bound_phone", "nickname"),
         ),
         RawTable(
             "social_events",
@@ -112,8 +118,8 @@ RAW_TABLES: dict[str, RawTable] = {
             # a user's own file (c360 import-transactions); one table for every imported source
             "imported_transactions",
             _cols("source:text!", "transaction_id:text!", "order_id:text", "customer_id:text!",
-                  "ordered_at:timestamptz!", "amount:numeric!"),
-            key=("source", "transaction_id"), file_lineage=True,
+                  "ordered_at:timestamptz!", "amount:numeric!", "file_sha256:text!"),
+            key=("source", "transaction_id"), file_lineage=True, personal=("customer_id",),
         ),
     )
 }

@@ -32,7 +32,7 @@ CHANNELS = ("shop", "pos", "social")
 # channel -> real-system kind -> {setting: check}; every channel may also be {kind: simulated}
 SETTINGS = {
     "shop": {"postgres": {"dsn_env": untrusted.env_var_name}},
-    "pos": {"files": {"landing": untrusted.absolute_folder}},
+    "pos": {"files": {"landing": untrusted.absolute_path}},
     "social": {"api": {"base_url": untrusted.http_url, "token_env": untrusted.env_var_name}},
 }
 
@@ -46,12 +46,37 @@ def load_sources(workspace: Workspace) -> dict:
     path = workspace.sources_file
     if not path.exists():
         raise SourceConfigError(f"no sources configured in {path}: run `c360 simulate` or write the file")
+    return _check_document(path, _read_document(path))
+
+
+def register_import(workspace: Workspace, spec: TransactionsImport) -> dict:
+    """Add (or replace) an imported file in the workspace's sources; returns the sources.
+    The file is only rewritten once the whole new document checks out."""
+    path = workspace.sources_file
+    document = _read_document(path) if path.exists() else {}
+    imports = document.get("imports") or {}
+    if not isinstance(imports, dict):
+        raise SourceConfigError(f"{path}: imports must map a source name to its file settings")
+    document["imports"] = imports | {spec.source: spec.to_settings()}
+    checked = _check_document(path, document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(yaml.safe_dump(document, sort_keys=False))
+    tmp.replace(path)
+    return checked
+
+
+def _read_document(path: Path) -> dict:
     try:
-        sources = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise SourceConfigError(f"{path} is not valid YAML: {err}") from None
-    if not isinstance(sources, dict):
+    if not isinstance(document, dict):
         raise SourceConfigError(f"{path}: expected a mapping of channel -> settings")
+    return document
+
+
+def _check_document(path: Path, sources: dict) -> dict:
     unknown = set(map(str, sources)) - set(CHANNELS) - {"imports"}
     if unknown:
         raise SourceConfigError(f"unknown channel(s) in {path}: {', '.join(sorted(unknown))}")
@@ -64,16 +89,6 @@ def load_sources(workspace: Workspace) -> dict:
     except ValueError as err:
         raise SourceConfigError(f"{path}: {err}") from None
     return checked
-
-
-def register_import(workspace: Workspace, spec: TransactionsImport) -> dict:
-    """Add (or replace) an imported file in the workspace's sources; returns the sources."""
-    path = workspace.sources_file
-    document = yaml.safe_load(path.read_text()) or {} if path.exists() else {}
-    document.setdefault("imports", {})[spec.source] = spec.to_settings()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return load_sources(workspace)
 
 
 def _checked(path: Path, channel: str, cfg: object) -> dict:

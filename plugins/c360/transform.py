@@ -9,15 +9,19 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from c360.access import TRANSFORMER
+from c360.access import TRANSFORMER, views_bypassing_grants
 from c360.config import PROJECT_ROOT, Workspace
-from c360.warehouse import Warehouse
+from c360.warehouse import SCHEMAS, Warehouse
 
 log = logging.getLogger(__name__)
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 
 
 class DbtFailed(RuntimeError):
+    pass
+
+
+class UnsafeViews(RuntimeError):
     pass
 
 
@@ -57,5 +61,13 @@ def run_dbt(command: list[str], warehouse: Warehouse, workspace: Workspace, as_o
 
 
 def build_warehouse(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
-    """Seed, run and test every model for the as-of date (``dbt build``)."""
-    return run_dbt(["build"], warehouse, workspace, as_of)
+    """Seed, run and test every model for the as-of date (``dbt build``), then make
+    sure no view in the warehouse lets a role read past its grants."""
+    output = run_dbt(["build"], warehouse, workspace, as_of)
+    with warehouse.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
+        unsafe = views_bypassing_grants(cur, SCHEMAS)
+    if unsafe:
+        raise UnsafeViews(
+            f"view(s) {', '.join(unsafe)} run with their owner's privileges, so their readers would see tables"
+            " they were never granted: recreate them `with (security_invoker = true)` or drop them")
+    return output

@@ -57,10 +57,10 @@ def http_url(value: object, what: str) -> str:
     return value.rstrip("/")
 
 
-def absolute_folder(value: object, what: str) -> Path:
-    """An absolute folder path, spelled without '..' (so it says where it really points)."""
+def absolute_path(value: object, what: str) -> Path:
+    """An absolute path (of a file or a folder), spelled without '..' (so it says where it really points)."""
     if not isinstance(value, str) or not value or "\x00" in value:
-        raise UnsafeValue(f"{what} {value!r}: must be an absolute folder path")
+        raise UnsafeValue(f"{what} {value!r}: must be an absolute path")
     path = Path(value)
     if not path.is_absolute() or ".." in path.parts:
         raise UnsafeValue(f"{what} {value!r}: must be an absolute path without '..'")

@@ -1,6 +1,8 @@
 """A user's registered transactions file: each run loads the rows up to its as-of
-day that earlier runs did not. When the file changes (a fuller export), its rows
-up to the as-of day are loaded again and staging keeps one version of each."""
+day that earlier runs did not. When the file changes (a fuller export, a fixed
+line, a line taken out), its rows up to the as-of day are loaded again, each
+marked with the file's SHA-256, and staging keeps the latest version of the file
+only: an edited or removed line is never counted twice."""
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +29,8 @@ def extract_import(warehouse, spec: TransactionsImport, as_of: date) -> BatchRes
     bound = end_of_day(as_of).isoformat()
     if after and pd.Timestamp(after) > pd.Timestamp(bound):
         bound = after  # a re-run for an earlier day: nothing new, and the bound does not move back
+    rows = rows_through(frame, after, as_of).assign(file_sha256=checksum)
     return publish_batch(warehouse, Batch(
-        source, RAW_TABLES["imported_transactions"], rows_through(frame, after, as_of), as_of,
+        source, RAW_TABLES["imported_transactions"], rows, as_of,
         watermark_from=after, watermark_to=(CURSOR, f"{checksum}|{bound}"), strict=True,
     ))

@@ -1,7 +1,21 @@
+{# A changed file is loaded again in full (up to the as-of day): only the rows of
+   each source's latest file count, so a line edited or removed since is gone. #}
 with
 
-source as (
+loaded as (
     {{ latest_version(source('imports', 'imported_transactions'), 'source, transaction_id', '_loaded_at') }}
+),
+
+latest_file as (
+    select distinct on (source) source, file_sha256
+    from {{ source('imports', 'imported_transactions') }}
+    order by source, _loaded_at desc
+),
+
+source as (
+    select loaded.*
+    from loaded
+    inner join latest_file using (source, file_sha256)
 ),
 
 renamed as (
