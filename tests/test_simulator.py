@@ -11,7 +11,6 @@ import io
 import json
 import re
 import sqlite3
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -488,15 +487,3 @@ def test_identity_overlaps_are_present(jump):
     across = bound.merge(shop_phones, on="person_id")
     assert (across["bound_phone"] != across["phone"]).any()
     assert (across["bound_phone"].map(national) == across["phone"].map(national)).all()
-
-
-# --- speed ----------------------------------------------------------------------------------------
-
-
-def test_two_thousand_people_for_half_a_year_take_well_under_a_minute(postgres, tmp_path):
-    save_settings(tmp_path / "state", SimulationSettings(customers=2000, start_date=date(2024, 1, 1)))
-    started = time.perf_counter()
-    report = advance_world(tmp_path / "state", postgres("shop_speed"), tmp_path / "landing", date(2024, 6, 28))
-    elapsed = time.perf_counter() - started
-    assert report.days == 180 and report.shop["orders_created"] > 1000 and report.social["events"] > 1000
-    assert elapsed < 30, f"{elapsed:.1f}s"

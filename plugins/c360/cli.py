@@ -20,6 +20,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _faults(text: str) -> tuple[str, ...]:
+    from c360.simulator.faults import parse_faults
+
+    try:
+        return parse_faults(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -49,12 +58,13 @@ def cmd_simulate(args) -> int:
     workspace = Workspace.from_env().ensure()
     end = args.end or _today()
     settings = SimulationSettings(customers=args.customers, seed=args.seed,
-                                  start_date=end - timedelta(days=args.days - 1))
+                                  start_date=end - timedelta(days=args.days - 1), faults=args.faults)
     save_settings(workspace.simulator, settings)
     write_simulated_sources(workspace)
     report = advance_simulation(workspace, open_warehouse(workspace), end)
     print(f"Simulated {args.customers} customers from {settings.start_date} to {end}:")
-    for channel, counts in (("shop", report.shop), ("pos", report.pos), ("social", report.social)):
+    for channel, counts in (("shop", report.shop), ("pos", report.pos), ("social", report.social),
+                            ("faults", report.faults)):
         print(f"  {channel:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return 0
 
@@ -208,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="create a simulated brand's channels in the workspace")
     simulation_options(p)
     p.add_argument("--end", type=_date, help="last simulated day (default today, UTC)")
+    p.add_argument("--faults", type=_faults, default=(), metavar="all|NAME,...",
+                   help="inject the failures real feeds have into the file drops: all, or a comma-separated"
+                        " list of names (README: Faults)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("import-transactions", help="register a CSV or Parquet file of your own transactions as a source",

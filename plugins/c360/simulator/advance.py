@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
+from c360.simulator.faults import inject_faults
 from c360.simulator.pos import RETURN_AFTER_DAYS, PosDrops, store_ids
 from c360.simulator.settings import load_settings
 from c360.simulator.shop import Shop
@@ -48,6 +49,7 @@ class AdvanceReport:
     shop: dict[str, int] = field(default_factory=dict)
     pos: dict[str, int] = field(default_factory=dict)
     social: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)  # files each injected fault struck
 
     @property
     def days(self) -> int:
@@ -57,7 +59,7 @@ class AdvanceReport:
         return {
             "first_day": self.first_day and self.first_day.isoformat(),
             "last_day": self.last_day and self.last_day.isoformat(),
-            "days": self.days, "shop": self.shop, "pos": self.pos, "social": self.social,
+            "days": self.days, "shop": self.shop, "pos": self.pos, "social": self.social, "faults": self.faults,
         }
 
 
@@ -99,7 +101,7 @@ def advance_world(state_dir: Path, shop_dsn: str, pos_landing: Path, through: da
         # the POS looks back a week for the sales that come back as returns
         purchases = lru_cache(maxsize=RETURN_AFTER_DAYS[1] + 2)(partial(purchases_on, world))
         pos = PosDrops(world, purchases)
-        totals = {"shop": Counter(), "pos": Counter(), "social": Counter()}
+        totals = {"shop": Counter(), "pos": Counter(), "social": Counter(), "faults": Counter()}
         with closing(psycopg2.connect(shop_dsn)) as conn, closing(SocialStore(store_path(state_dir), world)) as social:
             shop = Shop(conn, world)
             channels = {"shop": shop, "social": social}
@@ -110,12 +112,15 @@ def advance_world(state_dir: Path, shop_dsn: str, pos_landing: Path, through: da
                 if day >= next_day["shop"]:
                     totals["shop"].update(shop.apply_day(day, purchases(day)))
                 totals["pos"].update(pos.write_day(day, pos_landing))
+                if settings.faults:
+                    totals["faults"].update(inject_faults(settings.seed, settings.faults, settings.fault_rate, day,
+                                                          pos_landing, state_dir))
                 if day >= next_day["social"]:
                     totals["social"].update(social.apply_day(day))
                 day += timedelta(days=1)
             write_truth(state_dir, world, shop.primary, shop.duplicate, through)
         _record_progress(state_dir, through)
-        return AdvanceReport(first, through, *(dict(totals[c]) for c in ("shop", "pos", "social")))
+        return AdvanceReport(first, through, *(dict(totals[c]) for c in ("shop", "pos", "social", "faults")))
 
 
 def _times(seconds: np.ndarray, unit: str = "s") -> np.ndarray:

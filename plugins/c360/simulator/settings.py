@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from c360.simulator.faults import FAULTS
+
 SETTINGS_FILE = "settings.json"
 
 
@@ -19,13 +21,18 @@ class SimulationSettings:
     stores: int = 4
     prospect_share: float = 0.10  # social-only people who never buy
     churn_share: float = 0.35  # buyers whose purchase rate collapses on some day
+    faults: tuple[str, ...] = ()  # failures injected into file drops (see faults.py)
+    fault_rate: float = 0.05  # chance that each fault strikes each delivered file
 
     def __post_init__(self) -> None:
         if self.customers < 1:
             raise ValueError("customers must be at least 1")
         if not 3 <= self.stores <= 5:
             raise ValueError("stores must be between 3 and 5")
-        for name in ("prospect_share", "churn_share"):
+        unknown = sorted(set(self.faults) - set(FAULTS))
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(unknown)}")
+        for name in ("prospect_share", "churn_share", "fault_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
 
@@ -43,6 +50,8 @@ class SimulationSettings:
             raise ValueError(f"unknown simulation settings: {', '.join(unknown)}")
         if "start_date" in values:
             values["start_date"] = date.fromisoformat(values["start_date"])
+        if "faults" in values:
+            values["faults"] = tuple(values["faults"])
         return cls(**values)
 
 
