@@ -1,9 +1,11 @@
 """dbt builds the marts from a hand-made brand; every number is checked by hand."""
 import hashlib
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
-from c360.transform import build_warehouse
+from c360.transform import DbtFailed, build_warehouse, run_dbt
 from conftest import query
 from fixtures import AS_OF, load_small_brand
 
@@ -89,6 +91,81 @@ def test_lifecycle_stages(built):
     assert stages[keys[("social", "o2")]] == ("prospect", None)
     assert stages[keys[("shop", "3")]] == ("prospect", None)
     assert stages[keys[("shop", "1")]] == ("active", "new")
+
+
+def test_lifecycle_spells_transitions_and_flow(built):
+    ann = keys_by_source(built)[("shop", "1")]
+    assert query(built, "select transitioned_on, from_stage, to_stage from marts.fct_lifecycle_transitions"
+                        " where customer_key = %s order by 1", (ann,)) == [
+        (date(2026, 1, 2), "prospect", "new"), (date(2026, 2, 1), "new", "active")]
+    assert query(built, "select lifecycle_stage, started_on, days_in_stage from marts.customer_lifecycle_spells"
+                        " where customer_key = %s and is_current", (ann,)) == [("active", date(2026, 2, 1), 59)]
+    monthly = query(built, "select period_start, from_stage, to_stage, customers from marts.lifecycle_flow"
+                           " where period_grain = 'month' order by 1, 2, 3")
+    # every known customer is in each month's flow exactly once
+    for month in {m for m, *_ in monthly}:
+        known = query(built, "select count(distinct customer_key) from marts.customer_lifecycle_history"
+                             " where date_trunc('month', as_of_date) = %s", (month,))[0][0]
+        assert sum(n for m, *_, n in monthly if m == month) == known
+    assert (date(2026, 2, 1), "new", "active", 1) in monthly
+
+
+def test_customer_value_and_cohorts(built):
+    keys = keys_by_source(built)
+    value = {row[0]: row[1:] for row in query(
+        built, "select customer_key, orders_count, gross_revenue, returned_amount, net_revenue, average_order_value,"
+               " tenure_days, first_order_month from marts.customer_value")}
+    assert value[keys[("shop", "1")]] == (3, Decimal("85.50"), Decimal("20.00"), Decimal("65.50"), Decimal("21.83"),
+                                          88, date(2026, 1, 1))
+    assert value[keys[("shop", "2")]] == (2, Decimal("70.00"), Decimal("70.00"), Decimal("0.00"), Decimal("0.00"),
+                                          30, date(2026, 3, 1))
+    assert query(built, "select cohort_month, months_since_first_order, cohort_customers, active_customers,"
+                        " net_revenue, cumulative_revenue_per_customer from marts.cohort_retention order by 1, 2") == [
+        (date(2026, 1, 1), 0, 1, 1, Decimal("50.00"), Decimal("50.00")),
+        (date(2026, 1, 1), 1, 1, 1, Decimal("15.50"), Decimal("65.50")),
+        (date(2026, 1, 1), 2, 1, 1, Decimal("0.00"), Decimal("65.50")),
+        (date(2026, 3, 1), 0, 1, 1, Decimal("0.00"), Decimal("0.00")),
+    ]
+
+
+def test_frozen_rfm_cut_points_score_by_fixed_thresholds(built, workspace):
+    cuts = {"recency_days": [7, 14, 21, 28], "frequency": [1, 2, 3, 4], "monetary": [10, 20, 40, 80]}
+    run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF, extra_vars={"rfm_cut_points": cuts})
+    try:
+        keys = keys_by_source(built)
+        scores = {k: (r, f, m) for k, r, f, m in query(built, "select customer_key, r_score, f_score, m_score"
+                                                              " from marts.customer_rfm")}
+        assert scores[keys[("shop", "1")]] == (1, 3, 4)  # 29 days, 3 orders, 65.50
+        assert scores[keys[("shop", "2")]] == (3, 2, 1)  # 21 days (not more than 21), 2 orders, 0
+        with pytest.raises(DbtFailed, match="four ascending numbers"):
+            run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF,
+                    extra_vars={"rfm_cut_points": {"frequency": [3, 2, 1, 0]}})
+    finally:
+        run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF)
+
+
+def test_rfm_history_and_segment_changes(built, workspace):
+    """Two days 40 days apart, on fixed cut points: both customers' recency scores fall."""
+    from datetime import timedelta
+
+    later = AS_OF + timedelta(days=40)
+    frozen = {"rfm_cut_points": {"recency_days": [30, 60, 90, 120]}}
+    try:
+        for day in (AS_OF, later):
+            run_dbt(["build", "--select", "customer_rfm+"], built, workspace, day, extra_vars=frozen)
+        assert query(built, "select distinct as_of_date from marts.customer_rfm_history order by 1") == [
+            (AS_OF,), (later,)]
+        segments = {(k, d): s for k, d, s in query(
+            built, "select customer_key, as_of_date, rfm_segment from marts.customer_rfm_history")}
+        moved = {(k, later, segments[k, AS_OF], s) for (k, d), s in segments.items()
+                 if d == later and segments[k, AS_OF] != s}
+        assert len(moved) == 2
+        assert set(query(built, "select customer_key, changed_on, from_segment, to_segment"
+                                " from marts.fct_rfm_segment_changes")) == moved
+    finally:
+        with built.connect() as conn, conn.cursor() as cur:
+            cur.execute("delete from marts.customer_rfm_history where as_of_date > %s", (AS_OF,))
+        run_dbt(["build", "--select", "customer_rfm+"], built, workspace, AS_OF)
 
 
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):

@@ -16,3 +16,51 @@
 {% macro as_of_date() -%}
     cast('{{ var("as_of_date") }}' as date)
 {%- endmacro %}
+
+{# Whole calendar months from `earlier` to `later` (dates; days are ignored). #}
+{% macro months_between(later, earlier) -%}
+    cast((extract(year from {{ later }}) - extract(year from {{ earlier }})) * 12
+         + extract(month from {{ later }}) - extract(month from {{ earlier }}) as integer)
+{%- endmacro %}
+
+{# An R, F or M score 1-5. Quintiles of the day's customers by default; with
+   var('rfm_cut_points') set for the dimension, fixed cut points instead, so
+   segments do not drift when the population changes. Four ascending cut
+   points c1..c4: frequency and monetary score 1 + how many cut points the
+   value exceeds; recency_days (fewer is better) scores 5 - that count.
+   `c360 dbt run-operation print_rfm_cut_points` prints today's quintiles in
+   this form, ready to freeze. #}
+{% macro rfm_score(dimension, value, quantile_order_by) -%}
+    {%- set cuts = (var('rfm_cut_points', none) or {}).get(dimension) -%}
+    {%- if not cuts -%}
+        {{ quintile_score(quantile_order_by) }}
+    {%- else -%}
+        {%- if cuts | length != 4 or cuts != cuts | sort -%}
+            {{ exceptions.raise_compiler_error("rfm_cut_points." ~ dimension ~ " needs four ascending numbers, got " ~ cuts) }}
+        {%- endif -%}
+        {%- set exceeded -%}
+            ({% for cut in cuts %}case when {{ value }} > {{ cut }} then 1 else 0 end{% if not loop.last %} + {% endif %}{% endfor %})
+        {%- endset -%}
+        {{ '5 - ' if dimension == 'recency_days' else '1 + ' }}{{ exceeded }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# Print the cut points today's quintiles use, as YAML for var('rfm_cut_points'):
+   each is the largest value that still gets its score. #}
+{% macro print_rfm_cut_points() %}
+    {% set query %}
+        with rfm as (select * from {{ ref('customer_rfm') }})
+        select
+            (select array_agg(top order by score desc) from (
+                select r_score as score, max(recency_days) as top from rfm group by 1) as r where score > 1),
+            (select array_agg(top order by score) from (
+                select f_score as score, max(frequency) as top from rfm group by 1) as f where score < 5),
+            (select array_agg(top order by score) from (
+                select m_score as score, max(monetary) as top from rfm group by 1) as m where score < 5)
+    {% endset %}
+    {% set row = run_query(query).rows[0] %}
+    {{ print("rfm_cut_points:") }}
+    {{ print("  recency_days: " ~ (row[0] | list)) }}
+    {{ print("  frequency: " ~ (row[1] | list)) }}
+    {{ print("  monetary: " ~ (row[2] | map('float') | list)) }}
+{% endmacro %}

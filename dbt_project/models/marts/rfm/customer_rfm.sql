@@ -1,7 +1,8 @@
 {# Recency, frequency and monetary value of every customer with at least one
    order on or before the as-of date, their 1-5 scores (quintiles; ties share
    a score), the named segment, and the extended score that adds social
-   engagement with the weights in var('erfm_weights'). #}
+   engagement with the weights in var('erfm_weights'). Scores are quintiles
+   unless var('rfm_cut_points') freezes them (macros/scoring.sql). #}
 with
 
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
@@ -31,9 +32,10 @@ scored as (
         {{ dbt.datediff('per_customer.last_order_on', as_of_date(), 'day') }} as recency_days,
         per_customer.frequency,
         per_customer.monetary,
-        {{ quintile_score('per_customer.last_order_on') }} as r_score,
-        {{ quintile_score('per_customer.frequency') }} as f_score,
-        {{ quintile_score('per_customer.monetary') }} as m_score,
+        {{ rfm_score('recency_days', as_of_date() ~ ' - per_customer.last_order_on', 'per_customer.last_order_on') }}
+            as r_score,
+        {{ rfm_score('frequency', 'per_customer.frequency', 'per_customer.frequency') }} as f_score,
+        {{ rfm_score('monetary', 'per_customer.monetary', 'per_customer.monetary') }} as m_score,
         coalesce(int_customer_social_activity.recent_interactions, 0) as interaction_frequency,
         coalesce(int_customer_social_activity.recent_seconds_read, 0) as interaction_seconds,
         coalesce(int_customer_social_activity.social_follower_count, 0) as social_influence
