@@ -1,5 +1,6 @@
 """dbt builds the marts from a hand-made brand; every number is checked by hand."""
 import hashlib
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -152,7 +153,7 @@ def test_rfm_history_and_segment_changes(built, workspace):
     frozen = {"rfm_cut_points": {"recency_days": [30, 60, 90, 120]}}
     try:
         for day in (AS_OF, later):
-            run_dbt(["build", "--select", "customer_rfm+"], built, workspace, day, extra_vars=frozen)
+            run_dbt(["run", "--select", "customer_rfm+"], built, workspace, day, extra_vars=frozen)
         assert query(built, "select distinct as_of_date from marts.customer_rfm_history order by 1") == [
             (AS_OF,), (later,)]
         segments = {(k, d): s for k, d, s in query(
@@ -165,7 +166,17 @@ def test_rfm_history_and_segment_changes(built, workspace):
     finally:
         with built.connect() as conn, conn.cursor() as cur:
             cur.execute("delete from marts.customer_rfm_history where as_of_date > %s", (AS_OF,))
-        run_dbt(["build", "--select", "customer_rfm+"], built, workspace, AS_OF)
+        run_dbt(["run", "--select", "customer_rfm+"], built, workspace, AS_OF)
+
+
+def test_dbt_unit_tests_pass(built, workspace):
+    """RFM scoring, the segment grid, the extended score and each lifecycle rule on
+    hand-written rows (models/marts/*/_*__unit_tests.yml); daily builds skip them."""
+    try:
+        output = run_dbt(["test", "--select", "test_type:unit"], built, workspace)
+    except DbtFailed as failure:  # dbt's diff of the expected and actual rows says what broke
+        raise AssertionError(str(failure)) from None
+    assert re.search(r"PASS=3\b", output), output[-2000:]
 
 
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):

@@ -1,9 +1,11 @@
 {# Min-max scale an expression over all rows of the query to [low, high].
-   A dimension with no spread carries no information: everyone gets the middle. #}
+   A dimension with no spread carries no information: everyone gets the middle.
+   Numeric arithmetic: integer inputs (days, counts) must not divide as integers. #}
 {% macro min_max_scale(expression, low=1, high=5) -%}
+    {%- set value = 'cast(' ~ expression ~ ' as numeric)' -%}
     coalesce(
-        {{ low }} + ({{ high }} - {{ low }}) * ({{ expression }} - min({{ expression }}) over ())
-            / nullif(max({{ expression }}) over () - min({{ expression }}) over (), 0),
+        {{ low }} + ({{ high }} - {{ low }}) * ({{ value }} - min({{ value }}) over ())
+            / nullif(max({{ value }}) over () - min({{ value }}) over (), 0),
         ({{ low }} + {{ high }}) / 2.0
     )
 {%- endmacro %}
