@@ -1,11 +1,14 @@
 """dbt builds the marts from a hand-made brand; every number is checked by hand."""
 import hashlib
+import json
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from c360.cli import main
 from c360.transform import DbtFailed, build_warehouse, run_dbt
 from conftest import query
 from fixtures import AS_OF, load_small_brand
@@ -177,6 +180,14 @@ def test_dbt_unit_tests_pass(built, workspace):
     except DbtFailed as failure:  # dbt's diff of the expected and actual rows says what broke
         raise AssertionError(str(failure)) from None
     assert re.search(r"PASS=3\b", output), output[-2000:]
+
+
+def test_c360_docs_generates_the_site_and_says_where(built, capsys):
+    assert main(["docs"]) == 0
+    site = Path(re.search(r"dbt docs: (\S+)", capsys.readouterr().out).group(1))
+    assert site.name == "index.html" and site.exists()
+    catalog = json.loads((site.parent / "catalog.json").read_text())
+    assert "model.c360.customer_value" in catalog["nodes"]  # the catalog describes the built warehouse
 
 
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):

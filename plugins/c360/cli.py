@@ -205,6 +205,20 @@ def cmd_dbt(args) -> int:
     return subprocess.call([dbt, *args.dbt_args, "--project-dir", str(DBT_PROJECT)], env=env, cwd=DBT_PROJECT)
 
 
+def cmd_docs(args) -> int:
+    """Generate the dbt docs site (models, columns, tests, lineage, the catalog of the
+    warehouse as built) and say where it is and how to serve it."""
+    from c360.transform import run_dbt
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    run_dbt(["docs", "generate"], open_warehouse(workspace), workspace)
+    site = workspace.dbt_target / "target"
+    print(f"dbt docs: {site / 'index.html'}\n"
+          f"serve them with: .venv/bin/c360 dbt docs serve --port 8081  (or python -m http.server -d {site})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="Customer-data pipeline: ingest, warehouse, propensity, activation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -255,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dbt", help="run a dbt command against the workspace's warehouse")
     p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. docs generate")
     p.set_defaults(func=cmd_dbt)
+
+    p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("ui", help="start the Airflow UI on localhost")
     p.add_argument("--port", type=_port, default=8080)
