@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from c360.cli import main
@@ -199,3 +200,31 @@ def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(bui
     assert query(built, "select max(as_of_date) from marts.customer_lifecycle_history") == [(AS_OF + timedelta(days=1),)]
     assert query(built, "select count(*) from (select customer_key, as_of_date from marts.customer_lifecycle_history"
                         " group by 1, 2 having count(*) > 1) d") == [(0,)]
+
+
+def test_when_two_known_people_turn_out_to_be_one_the_merge_is_recorded(built, workspace):
+    """Runs last: it changes the brand. Cy gives a new phone in the shop; Eve, known only on
+    social, binds the same phone there: two known people turn out to be one."""
+    from datetime import timedelta
+
+    from c360.loader import Batch, publish_batch
+    from c360.raw_tables import RAW_TABLES
+
+    day = AS_OF + timedelta(days=2)
+    before = keys_by_source(built)
+    cy, eve = before[("shop", "3")], before[("social", "o2")]
+    publish_batch(built, Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([dict(
+        customer_id=3, email="cy@x.com", phone="07700 900055", created_at="2026-01-05T00:00:00Z",
+        updated_at="2026-04-02T00:00:00Z")]), day))
+    publish_batch(built, Batch("social", RAW_TABLES["social_followers"], pd.DataFrame([dict(
+        openid="o2", unionid="u2", bound_phone="+44 7700 900055", nickname="e", followed_at="2026-02-01T00:00:00Z",
+        follower_count=5, updated_at="2026-04-02T00:00:00Z")]), day))
+    build_warehouse(built, workspace, day)
+
+    after = keys_by_source(built)
+    assert after[("shop", "3")] == after[("social", "o2")] == cy  # the older key stays
+    assert query(built, "select merged_key, into_key, merged_on from marts.customer_merges") == [(eve, cy, day)]
+    assert {k: v for k, v in after.items() if v not in (cy, eve)} == {
+        k: v for k, v in before.items() if v not in (cy, eve)}  # everyone else kept their key
+    build_warehouse(built, workspace, day)  # re-running the day records the merge once
+    assert query(built, "select count(*) from marts.customer_merges") == [(1,)]

@@ -1,6 +1,8 @@
 {# Identifiers held by more records of one source than
-   var('identity_max_records_per_source') allows: a family phone, a store's
-   default e-mail. They are not used to merge; this model shows what was skipped. #}
+   var('identity_max_records_per_source') allows for their type: a family
+   phone, a store's default e-mail. They are not used to merge; this model
+   shows what was skipped. #}
+{%- set limits = var('identity_max_records_per_source') %}
 with
 
 int_identity_identifiers as (select * from {{ ref('int_identity_identifiers') }}),
@@ -26,7 +28,12 @@ final as (
         sum(record_count) as total_records
     from records_per_source
     group by 1, 2
-    having max(record_count) > {{ var('identity_max_records_per_source') }}
+    having max(record_count) > case identifier_type
+        {%- for identifier_type, limit in limits.items() if identifier_type != 'default' %}
+        when '{{ identifier_type }}' then {{ limit }}
+        {%- endfor %}
+        else {{ limits['default'] }}
+    end
 )
 
 select * from final

@@ -1,4 +1,6 @@
 {# Which source ids were merged into which person. #}
+-- customer_merges reads this mart as the previous build left it: it must run first
+-- depends_on: {{ ref('customer_merges') }}
 with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
