@@ -22,10 +22,13 @@ import pytest
 from c360.cli import main
 from c360.config import SHOP_DB
 from c360.extract.pos import drop_files
+from c360.identity_quality import identity_quality
 from conftest import RESET_SQL, query, required_passwords
 from secret_scan import find_secrets
 
 AS_OF = date(2026, 6, 30)
+# identity resolution against the simulator's truth (measured: 1.000 and 1.000 of the linkable pairs)
+PRECISION_AT_LEAST, LINKABLE_RECALL_AT_LEAST = 0.98, 0.95
 NEXT_DAY = AS_OF + timedelta(days=1)
 
 
@@ -157,6 +160,15 @@ def assert_rfm_matches_sources(brand, workspace, as_of):
     buyers_in_sources = {m for m, (orders, _) in truth.items() if orders}
     buyers_in_rfm = {m for key, *_ in rfm for m in members[key]}
     assert buyers_in_sources <= buyers_in_rfm
+
+
+def test_identity_resolution_finds_the_simulators_true_people(first_run, brand, workspace):
+    with brand.connect() as conn, conn.cursor() as cur:
+        quality = identity_quality(cur, workspace.simulator)
+    print(f"identity: {quality}")
+    assert quality.records > 300
+    assert quality.precision >= PRECISION_AT_LEAST and quality.linkable_recall >= LINKABLE_RECALL_AT_LEAST, quality
+    assert f"identity vs the simulator's true people: {quality}" in first_run
 
 
 def test_frequency_and_monetary_match_the_source_systems(first_run, brand, workspace):

@@ -65,7 +65,8 @@ def cmd_simulate(args) -> int:
     print(f"Simulated {args.customers} customers from {settings.start_date} to {end}:")
     for channel, counts in (("shop", report.shop), ("pos", report.pos), ("social", report.social),
                             ("faults", report.faults)):
-        print(f"  {channel:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+        if counts:
+            print(f"  {channel:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return 0
 
 

@@ -5,7 +5,9 @@ from datetime import date
 
 from c360.access import BI
 from c360.config import Workspace
+from c360.identity_quality import identity_quality
 from c360.raw_tables import RAW_TABLES
+from c360.simulator.advance import TRUTH_FILE
 from c360.warehouse import Warehouse
 
 
@@ -34,7 +36,10 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
 
         (customers,), = _rows(cur, "select count(*) from marts.dim_customers")
         (merged,), = _rows(cur, "select count(*) from marts.dim_customers where source_records > 1")
-        lines += ["", f"Warehouse: {customers} customers ({merged} merged across sources)", "  RFM segments:"]
+        lines += ["", f"Warehouse: {customers} customers ({merged} merged across sources)"]
+        if (workspace.simulator / TRUTH_FILE).exists():
+            lines.append(f"  identity vs the simulator's true people: {identity_quality(cur, workspace.simulator)}")
+        lines.append("  RFM segments:")
         for segment, n in _rows(cur, "select rfm_segment, count(*) from marts.customer_rfm group by 1 order by 2 desc"):
             lines.append(f"    {segment:<20} {n:>7}")
         lines.append("  Lifecycle stages:")

@@ -13,7 +13,7 @@ records_per_source as (
         int_identity_identifiers.identifier_type,
         int_identity_identifiers.identifier_value,
         int_identity_records.source,
-        count(*) as record_count
+        count(*) filter (where not int_identity_identifiers.names_record) as record_count
     from int_identity_identifiers
     inner join int_identity_records
         on int_identity_identifiers.record_id = int_identity_records.record_id

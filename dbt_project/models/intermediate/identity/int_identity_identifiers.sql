@@ -1,5 +1,7 @@
 {# Which normalised identifiers each record carries. Two records that share
-   one (and it is not ambiguous) are the same person. #}
+   one (and it is not ambiguous) are the same person. names_record marks an
+   identifier a record is keyed by (a till customer known only by phone): it
+   says nothing about how many people share it, so the ambiguity check skips it. #}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
@@ -7,11 +9,11 @@ stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
 
 shop_identifiers as (
-    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}) as record_id, 'email' as identifier_type, email_normalized as identifier_value from stg_shop__customers
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}) as record_id, 'email' as identifier_type, email_normalized as identifier_value, false as names_record from stg_shop__customers
     union all
-    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'phone', phone_e164 from stg_shop__customers
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'phone', phone_e164, false from stg_shop__customers
     union all
-    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'member_card', member_card_no from stg_shop__customers
+    select 'shop:' || cast(customer_id as {{ dbt.type_string() }}), 'member_card', member_card_no, false from stg_shop__customers
 ),
 
 pos_records as (
@@ -21,19 +23,19 @@ pos_records as (
 ),
 
 pos_identifiers as (
-    select record_id, 'member_card' as identifier_type, member_card_no as identifier_value from pos_records
+    select record_id, 'member_card' as identifier_type, member_card_no as identifier_value, true as names_record from pos_records
     union all
-    select record_id, 'phone', phone_e164 from pos_records
+    select record_id, 'phone', phone_e164, member_card_no is null from pos_records
 ),
 
 social_identifiers as (
-    select 'social:' || openid as record_id, 'unionid' as identifier_type, unionid as identifier_value from stg_social__followers
+    select 'social:' || openid as record_id, 'unionid' as identifier_type, unionid as identifier_value, false as names_record from stg_social__followers
     union all
-    select 'social:' || openid, 'phone', phone_e164 from stg_social__followers
+    select 'social:' || openid, 'phone', phone_e164, false from stg_social__followers
 ),
 
 final as (
-    select distinct record_id, identifier_type, identifier_value
+    select distinct record_id, identifier_type, identifier_value, names_record
     from (
         select * from shop_identifiers
         union all
