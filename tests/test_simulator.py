@@ -180,7 +180,8 @@ def test_one_jump_and_day_by_day_give_identical_channels(jump, stepwise):
     step = stepwise.run
     assert last_simulated_day(step.state) == last_simulated_day(jump.state) == THROUGH
     jump_files, step_files = _files(jump.landing), _files(step.landing)
-    assert len(jump_files) == DAYS * SETTINGS.stores
+    per_channel = pd.Series([name.split("/")[0] for name in jump_files]).value_counts().to_dict()
+    assert per_channel == {"pos": DAYS * SETTINGS.stores, "app": DAYS, "campaigns": DAYS, "service": DAYS}
     assert jump_files == step_files  # byte for byte, gzip included
     assert _shop_dump(jump) == _shop_dump(step)
     for table in ("followers", "events"):
@@ -272,9 +273,9 @@ def test_customer_accounts(jump):
 
 
 def test_pos_files(jump):
-    paths = sorted(p for p in jump.landing.rglob("*") if p.is_file())
-    assert not [p for p in paths if p.name.startswith(".")], "temporary files left behind"
-    stores = sorted(p.name for p in jump.landing.iterdir())
+    paths = sorted(p for p in (jump.landing / "pos").rglob("*") if p.is_file())
+    assert not [p for p in jump.landing.rglob(".*")], "temporary files left behind"
+    stores = sorted(p.name for p in (jump.landing / "pos").iterdir())
     assert stores == [f"S{i:02d}" for i in range(1, SETTINGS.stores + 1)]
     pattern = re.compile(r"pos_(S\d\d)_(\d{4}-\d\d-\d\d)\.csv(\.gz)?")
     names = [pattern.fullmatch(p.name) for p in paths]
