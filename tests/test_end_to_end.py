@@ -21,7 +21,7 @@ import pytest
 
 from c360.cli import main
 from c360.config import SHOP_DB
-from c360.extract.pos import drop_files
+from c360.extract.files import drop_files
 from conftest import RESET_SQL, query, required_passwords
 from secret_scan import find_secrets
 
@@ -56,7 +56,7 @@ def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], lis
             for reversed_at in (cancelled_at, refunded_at):
                 if reversed_at is not None and reversed_at < end:
                     entry[1] -= amount
-    for path in drop_files(workspace.landing / "pos", as_of):
+    for path in drop_files(workspace.landing / "pos", as_of, ("csv",)):
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8-sig")
         for row in csv.DictReader(io.StringIO(text)):
