@@ -27,10 +27,34 @@ def _receipt(receipt_id, at, card, phone, amount, kind="sale", original=""):
                 _source_file="S1/pos_S1.csv", _source_line=2)
 
 
+def _app_event(event_id, device_id, event_type="session_start", customer_id=None, email=None,
+               at="2026-03-01T10:00:00Z"):
+    return dict(event_id=event_id, event_type=event_type, occurred_at=at, device_id=device_id, platform="ios",
+                session_id=f"S{event_id}", customer_id=customer_id, email=email, product_id=None,
+                _source_file="app_events.jsonl", _source_line=1)
+
+
+def _message(event_id, contact_id, event_type, email=None, phone=None, holdout=False):
+    return dict(event_id=event_id, campaign_id="C1", campaign_name="Spring", channel="sms" if phone else "email",
+                contact_id=contact_id, email=email, phone=phone, event_type=event_type,
+                occurred_at="2026-03-02T09:00:00Z", is_holdout=holdout, cost_per_send=None if holdout else "0.01",
+                conversion_amount=None, _source_file="campaign_events.csv", _source_line=2)
+
+
+def _ticket(ticket_id, email, phone, score=None):
+    return dict(ticket_id=ticket_id, category="delivery", contact_channel="email", email=email, phone=phone,
+                opened_at="2026-03-03T09:00:00Z", closed_at="2026-03-03T11:00:00Z", satisfaction_score=score,
+                updated_at="2026-03-03T11:00:00Z", _source_file="service_tickets.json", _source_line=1)
+
+
 def load_small_brand(warehouse):
-    """Ann: shop account + member card 'M1' (written ' m1 ' at the till): 3 orders, one refunded.
+    """Ann: shop account + member card 'M1' (written ' m1 ' at the till): 3 orders, one refunded;
+         an app device used anonymously, then logged in with her customer id; an e-mail campaign
+         contact; service tickets by e-mail (with phone) and by phone alone.
     Bob: shop account, till phone and social phone in three formats: an order later cancelled,
-         a store sale returned. Cy and Di: separate accounts sharing a family phone (not merged).
+         a store sale returned; an app login by e-mail, later by customer id; an SMS contact.
+    Cy and Di: separate accounts sharing a family phone (not merged); Cy held out of a campaign,
+         Di writes to the service desk giving the family phone.
     Eve: follows on social only (a prospect)."""
     t = RAW_TABLES
     batches = [
@@ -63,6 +87,24 @@ def load_small_brand(warehouse):
             dict(event_id=2, openid="o2", event_type="like", occurred_at="2026-03-02T00:00:00Z", content_id="a",
                  seconds_read=None),
         ]), AS_OF),
+        Batch("app", t["app_events"], pd.DataFrame([
+            _app_event("A1", "D1"),
+            _app_event("A2", "D1", "login", customer_id=1, at="2026-03-02T10:00:00Z"),
+            _app_event("A3", "D2", "login", email=" BOB@X.com"),
+            _app_event("A4", "D2", "login", customer_id=2, at="2026-03-05T10:00:00Z"),
+            _app_event("A5", "D3"),
+        ]), AS_OF, source_file=("app_events.jsonl", "fixture")),
+        Batch("campaigns", t["campaign_events"], pd.DataFrame([
+            _message("E1", "K1", "send", email=" Ann@X.com"),
+            _message("E2", "K1", "open", email=" Ann@X.com"),
+            _message("E3", "K2", "send", phone="07700900002"),
+            _message("E4", "K3", "holdout", email="cy@x.com", holdout=True),
+        ]), AS_OF, source_file=("campaign_events.csv", "fixture")),
+        Batch("service", t["service_tickets"], pd.DataFrame([
+            _ticket("T1", "ANN@x.com ", "07700 900001", score=2),
+            _ticket("T2", None, "+44 7700 900001"),
+            _ticket("T3", "di@x.com", "07700900009", score=5),
+        ]), AS_OF, source_file=("service_tickets.json", "fixture")),
     ]
     for b in batches:
         publish_batch(warehouse, b)

@@ -42,6 +42,25 @@ def test_identity_merges_across_channels_on_normalised_identifiers(built):
     assert keys[("shop", "1")] != keys[("shop", "2")]
 
 
+def test_app_campaign_and_service_records_join_their_shop_profile(built):
+    keys = keys_by_source(built)
+    ann, bob, cy, di = (keys[("shop", str(i))] for i in range(1, 5))
+    assert keys[("app", "customer:1")] == ann  # a login with the shop customer id
+    assert keys[("app", f"email:{sha256('bob@x.com')}")] == keys[("app", "customer:2")] == bob  # or the e-mail
+    assert (keys[("campaigns", "K1")], keys[("campaigns", "K2")], keys[("campaigns", "K3")]) == (ann, bob, cy)
+    assert keys[("service", f"email:{sha256('ann@x.com')}")] == keys[("service", f"phone:{sha256('+447700900001')}")] \
+        == ann
+    assert keys[("service", f"email:{sha256('di@x.com')}")] == di
+    channels = dict(query(built, "select customer_key, channels from marts.dim_customers"))
+    assert channels[ann] == "shop pos app campaigns service"
+
+
+def test_app_devices_are_credited_to_the_person_who_logged_in(built):
+    keys = keys_by_source(built)
+    devices = dict(query(built, "select device_id, customer_key from intermediate.int_app_devices_resolved"))
+    assert devices == {"D1": keys[("shop", "1")], "D2": keys[("shop", "2")]}  # D3 never logged in
+
+
 def test_a_shared_family_phone_does_not_merge_people(built):
     keys = keys_by_source(built)
     assert keys[("shop", "3")] != keys[("shop", "4")]

@@ -21,7 +21,7 @@ import pytest
 
 from c360.cli import main
 from c360.config import SHOP_DB
-from c360.extract.pos import drop_files
+from c360.extract.files import drop_files
 from c360.identity_quality import identity_quality
 from conftest import RESET_SQL, query, required_passwords
 from secret_scan import find_secrets
@@ -59,7 +59,7 @@ def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], lis
             for reversed_at in (cancelled_at, refunded_at):
                 if reversed_at is not None and reversed_at < end:
                     entry[1] -= amount
-    for path in drop_files(workspace.landing / "pos", as_of):
+    for path in drop_files(workspace.landing / "pos", as_of, ("csv",)):
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8-sig")
         for row in csv.DictReader(io.StringIO(text)):
@@ -175,6 +175,18 @@ def test_frequency_and_monetary_match_the_source_systems(first_run, brand, works
     assert_rfm_matches_sources(brand, workspace, AS_OF)
 
 
+def test_app_campaign_and_service_people_join_their_shop_profile(first_run, brand):
+    keys = {(s, i): k for k, s, i in query(brand, "select customer_key, source, source_customer_id"
+                                                  " from marts.customer_identity_map")}
+    app_logins = [i for s, i in keys if s == "app" and i.startswith("customer:")]
+    assert app_logins and all(keys[("app", i)] == keys[("shop", i.removeprefix("customer:"))] for i in app_logins)
+    shop_people = {k for (s, _), k in keys.items() if s == "shop"}
+    for source in ("campaigns", "service"):
+        people = [k for (s, _), k in keys.items() if s == source]
+        assert people and sum(k in shop_people for k in people) / len(people) > 0.5, source
+    assert query(brand, "select count(*) from marts.dim_customers where channels like %s", ("%app campaigns%",))[0][0] > 0
+
+
 def test_scores_and_audiences(first_run, brand, workspace):
     (customers,), = query(brand, "select count(*) from marts.dim_customers")
     champion = query(brand, "select model_version from ml.model_registry where is_champion")
@@ -194,7 +206,8 @@ def test_scores_and_audiences(first_run, brand, workspace):
 
 RAW_KEYS = {"shop_customers": "customer_id, updated_at", "shop_orders": "order_id, updated_at",
             "shop_order_items": "order_item_id, updated_at", "pos_receipts": "receipt_id",
-            "social_followers": "openid, updated_at", "social_events": "event_id"}
+            "social_followers": "openid, updated_at", "social_events": "event_id", "app_events": "event_id",
+            "campaign_events": "event_id", "service_tickets": "ticket_id, updated_at"}
 MART_KEYS = {"marts.dim_customers": "customer_key", "marts.customer_rfm": "customer_key",
              "marts.customer_lifecycle": "customer_key", "marts.fct_orders": "order_key",
              "marts.customer_identity_map": "source, source_customer_id"}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from c360.extract.pos import extract_pos
+from c360.extract.files import extract_files
 from c360.loader import BatchRejected
 from c360.simulator import SimulationSettings, advance_world, save_settings
 from c360.simulator.faults import FAULTS, parse_faults
@@ -47,7 +47,7 @@ def receipts(landing: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def clean(postgres, tmp_path_factory) -> pd.DataFrame:
-    return receipts(simulate(postgres, tmp_path_factory, ()) / "landing")
+    return receipts(simulate(postgres, tmp_path_factory, ()) / "landing" / "pos")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,10 @@ def faulted(postgres, tmp_path_factory):
             cache[fault] = simulate(postgres, tmp_path_factory, (fault,))
         return cache[fault]
     return world
+
+
+def extract_pos(warehouse, landing: Path, as_of: date) -> None:
+    extract_files(warehouse, "pos", landing / "pos", as_of)
 
 
 def loaded_ids(warehouse) -> set[str]:
@@ -94,10 +98,10 @@ def test_a_faulted_world_is_as_deterministic_as_a_clean_one(postgres, tmp_path_f
 
 
 def test_a_file_delivered_twice_is_loaded_once(fresh_warehouse, faulted, clean):
-    landing = faulted("duplicate_file") / "landing"
+    landing = faulted("duplicate_file") / "landing" / "pos"
     originals = [p for p in landing.rglob("pos_*") if "resent" not in p.parts]
     assert len(list(landing.rglob("resent/pos_*"))) == len(originals)
-    extract_pos(fresh_warehouse, landing, THROUGH)
+    extract_files(fresh_warehouse, "pos", landing, THROUGH)
     assert loaded_ids(fresh_warehouse) == set(clean.index)
     distinct_contents = len({p.read_bytes() for p in originals})  # two empty drops are one delivery
     assert query(fresh_warehouse, "select count(*) from ops.batches") == [(distinct_contents,)]
@@ -138,7 +142,7 @@ def test_a_renamed_column_rejects_each_file_naming_it_and_keeps_every_row(fresh_
     with pytest.raises(BatchRejected, match="missing required column.*receipt_id") as failure:
         extract_pos(fresh_warehouse, faulted("renamed_column") / "landing", THROUGH)
     (files,) = query(fresh_warehouse, "select count(*) from ops.batches where status = 'rejected'")[0]
-    assert f"{files} POS file(s) rejected, 0 loaded" in str(failure.value)
+    assert f"{files} pos file(s) rejected, 0 loaded" in str(failure.value)
     assert loaded_ids(fresh_warehouse) == set()
     extracted, loaded, rows_quarantined = accounted(fresh_warehouse)
     assert extracted == rows_quarantined == len(clean) and loaded == 0
@@ -147,7 +151,7 @@ def test_a_renamed_column_rejects_each_file_naming_it_and_keeps_every_row(fresh_
 
 def test_mixed_time_zones_load_as_the_same_instants(fresh_warehouse, faulted, clean):
     landing = faulted("mixed_timezones") / "landing"
-    assert not receipts(landing)["purchased_at"].equals(clean["purchased_at"])  # the texts did change
+    assert not receipts(landing / "pos")["purchased_at"].equals(clean["purchased_at"])  # the texts did change
     extract_pos(fresh_warehouse, landing, THROUGH)
     loaded = dict(query(fresh_warehouse, "select receipt_id, purchased_at from raw.pos_receipts"))
     expected = pd.to_datetime(clean["purchased_at"], format="ISO8601", utc=True)

@@ -11,7 +11,7 @@ from c360.activation.audiences import load_audiences, parse_audience
 from c360.activation.sync import sync_audience
 from c360.cli import main
 from c360.config import Workspace
-from c360.extract.pos import extract_pos
+from c360.extract.files import extract_files
 from c360.imports import TransactionsImport
 from c360.sources import SourceConfigError, load_sources, register_import
 from c360.untrusted import UnsafeValue
@@ -152,7 +152,7 @@ def test_a_pos_file_linked_from_outside_the_landing_folder_is_refused(fresh_ware
     secret.write_text("receipt_id\nnot yours\n")
     (landing / "S1" / "pos_S1_2026-06-30.csv").symlink_to(secret)
     with pytest.raises(UnsafeValue, match="leads outside"):
-        extract_pos(fresh_warehouse.as_role(LOADER), landing, date(2026, 6, 30))
+        extract_files(fresh_warehouse.as_role(LOADER), "pos", landing, date(2026, 6, 30))
     assert query(fresh_warehouse, "select count(*) from ops.batches") == [(0,)]
 
 
@@ -162,7 +162,7 @@ def test_a_hostile_file_name_is_kept_as_data(fresh_warehouse, tmp_path):
         "receipt_id,store_id,purchased_at,member_card_no,phone,total_amount,transaction_type,original_receipt_id\n"
         "R1,S1,2026-06-30T10:00:00Z,M1,,12.50,sale,\n"
     )
-    [result] = extract_pos(fresh_warehouse.as_role(LOADER), tmp_path, date(2026, 6, 30))
+    [result] = extract_files(fresh_warehouse.as_role(LOADER), "pos", tmp_path, date(2026, 6, 30))
     assert result.rows_loaded == 1
     assert query(fresh_warehouse, "select _source_file from raw.pos_receipts") == [(name,)]
     assert query(fresh_warehouse, "select file_name from ops.file_manifest") == [(name,)]

@@ -12,6 +12,8 @@ TRUTH = pd.DataFrame({
     "member_card_no": ["M1", "", "", ""],
     "openid": ["", "o2", "o3", ""],
     "phone_e164": ["+441", "+442", "+449", "+449"],  # 3 and 4 share a family phone
+    "email": ["a@x", "b@x", "c@x", "d@x"],
+    "contact_id": ["", "", "", ""],
 })
 
 

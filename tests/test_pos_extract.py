@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from c360.extract.pos import extract_pos
+from c360.extract.files import extract_files
 from c360.loader import BatchRejected
 from conftest import query
 
@@ -28,7 +28,7 @@ def test_files_load_once_with_lineage_and_malformed_lines_are_quarantined(fresh_
     drop(landing / "S2", "pos_S2_2026-03-01.csv", ["R3,S2,2026-03-01T12:00:00+00:00,M2,,7.50,sale,\n"], gz=True)
     drop(landing / "S1", "pos_S1_2026-03-05.csv", ["R9,S1,2026-03-05T12:00:00+00:00,M2,,1.00,sale,\n"])
 
-    results = extract_pos(fresh_warehouse, landing, date(2026, 3, 1))
+    results = extract_files(fresh_warehouse, "pos", landing, date(2026, 3, 1))
     assert sorted((r.rows_extracted, r.rows_loaded, r.rows_quarantined) for r in results) == [(1, 1, 0), (2, 1, 1)]
     assert query(fresh_warehouse, "select receipt_id, _source_file, _source_line from raw.pos_receipts order by 1") == [
         ("R1", "S1/pos_S1_2026-03-01.csv", 2), ("R3", "S2/pos_S2_2026-03-01.csv.gz", 2)]
@@ -40,9 +40,9 @@ def test_files_load_once_with_lineage_and_malformed_lines_are_quarantined(fresh_
         "R1,S1,2026-03-01T10:00:00+00:00,M1,,10.00,sale,\n",
         "R2,S1,2026-03-01T11:00:00+00:00,,07700 900001,5.00,sale,,EXTRA\n",
     ])
-    assert extract_pos(fresh_warehouse, landing, date(2026, 3, 1)) == []
+    assert extract_files(fresh_warehouse, "pos", landing, date(2026, 3, 1)) == []
     # a later day picks up only the new file
-    later = extract_pos(fresh_warehouse, landing, date(2026, 3, 5))
+    later = extract_files(fresh_warehouse, "pos", landing, date(2026, 3, 5))
     assert [r.rows_loaded for r in later] == [1]
     assert query(fresh_warehouse, "select count(*) from raw.pos_receipts") == [(3,)]
 
@@ -52,12 +52,12 @@ def test_a_column_added_to_the_drops_is_kept_and_a_renamed_one_rejects_the_file(
     added = landing / "S1" / "pos_S1_2026-03-01.csv"
     added.parent.mkdir(parents=True)
     added.write_text(HEADER.strip() + ",cashier\nR1,S1,2026-03-01T10:00:00+00:00,M1,,10.00,sale,,Kim\n")
-    [result] = extract_pos(fresh_warehouse, landing, date(2026, 3, 1))
+    [result] = extract_files(fresh_warehouse, "pos", landing, date(2026, 3, 1))
     assert (result.status, result.rows_loaded, result.message) == ("promoted", 1, "new column(s) kept in _extra: cashier")
     assert query(fresh_warehouse, "select _extra->>'cashier' from raw.pos_receipts") == [("Kim",)]
 
     renamed = landing / "S1" / "pos_S1_2026-03-02.csv"
     renamed.write_text(HEADER.replace("total_amount", "amount") + "R2,S1,2026-03-02T10:00:00+00:00,M1,,5.00,sale,\n")
     with pytest.raises(BatchRejected, match="missing required column.*total_amount"):
-        extract_pos(fresh_warehouse, landing, date(2026, 3, 2))
+        extract_files(fresh_warehouse, "pos", landing, date(2026, 3, 2))
     assert query(fresh_warehouse, "select rows_extracted, rows_quarantined from ops.batches where status = 'rejected'") == [(1, 1)]

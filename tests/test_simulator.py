@@ -29,7 +29,8 @@ from c360.simulator import (
     SimulationSettings, advance_world, last_simulated_day, load_settings, read_truth, save_settings,
     serve_social_api,
 )
-from c360.simulator.world import email_variant, format_phone
+from c360.simulator.campaigns import EFFECT_DAYS
+from c360.simulator.world import NEVER, World, email_variant, format_phone, purchases_on
 
 START = date(2024, 3, 20)  # clocks go forward on 2024-03-31: POS offsets change from +00:00 to +01:00
 DAYS = 60
@@ -179,12 +180,14 @@ def test_one_jump_and_day_by_day_give_identical_channels(jump, stepwise):
     step = stepwise.run
     assert last_simulated_day(step.state) == last_simulated_day(jump.state) == THROUGH
     jump_files, step_files = _files(jump.landing), _files(step.landing)
-    assert len(jump_files) == DAYS * SETTINGS.stores
+    per_channel = pd.Series([name.split("/")[0] for name in jump_files]).value_counts().to_dict()
+    assert per_channel == {"pos": DAYS * SETTINGS.stores, "app": DAYS, "campaigns": DAYS, "service": DAYS}
     assert jump_files == step_files  # byte for byte, gzip included
     assert _shop_dump(jump) == _shop_dump(step)
     for table in ("followers", "events"):
         assert jump.social(f"select * from {table} order by 1") == step.social(f"select * from {table} order by 1")
-    assert (jump.state / "truth" / "people.csv").read_bytes() == (step.state / "truth" / "people.csv").read_bytes()
+    for truth in ("people.csv", "campaigns.csv"):
+        assert (jump.state / "truth" / truth).read_bytes() == (step.state / "truth" / truth).read_bytes()
 
 
 def test_a_new_shop_database_is_replayed_from_the_first_day(postgres, jump, tmp_path):
@@ -271,9 +274,9 @@ def test_customer_accounts(jump):
 
 
 def test_pos_files(jump):
-    paths = sorted(p for p in jump.landing.rglob("*") if p.is_file())
-    assert not [p for p in paths if p.name.startswith(".")], "temporary files left behind"
-    stores = sorted(p.name for p in jump.landing.iterdir())
+    paths = sorted(p for p in (jump.landing / "pos").rglob("*") if p.is_file())
+    assert not [p for p in jump.landing.rglob(".*")], "temporary files left behind"
+    stores = sorted(p.name for p in (jump.landing / "pos").iterdir())
     assert stores == [f"S{i:02d}" for i in range(1, SETTINGS.stores + 1)]
     pattern = re.compile(r"pos_(S\d\d)_(\d{4}-\d\d-\d\d)\.csv(\.gz)?")
     names = [pattern.fullmatch(p.name) for p in paths]
@@ -487,3 +490,96 @@ def test_identity_overlaps_are_present(jump):
     across = bound.merge(shop_phones, on="person_id")
     assert (across["bound_phone"] != across["phone"]).any()
     assert (across["bound_phone"].map(national) == across["phone"].map(national)).all()
+
+
+# --- app, campaigns and service exports -----------------------------------------------------------
+
+
+def _app_events(landing: Path) -> pd.DataFrame:
+    return pd.concat([pd.read_json(p, lines=True, dtype=False) for p in sorted((landing / "app").glob("*.jsonl"))
+                      if p.stat().st_size], ignore_index=True)
+
+
+def test_app_devices_are_anonymous_until_a_login_ties_them_to_the_customer(jump):
+    events, truth = _app_events(jump.landing), read_truth(jump.state)
+    assert events["event_id"].is_unique
+    assert set(events["event_type"]) == {"session_start", "login", "product_view", "cart_add"}
+    owner = truth.assign(device_id=truth["app_device_ids"].str.split(";")).explode("device_id")
+    owner = owner[owner["device_id"] != ""].set_index("device_id")
+    assert set(events["device_id"]) <= set(owner.index)
+    assert owner.groupby("person_id").size().between(1, 3).all() and owner["uses_app"].all()
+
+    owner = owner[["customer_ids", "email"]].rename(columns={"email": "true_email"})
+    logins = events[events["event_type"] == "login"].join(owner, on="device_id")
+    assert logins["customer_id"].notna().any() and logins["email"].notna().any()
+    assert (logins["customer_id"].notna() != logins["email"].notna()).all()  # one or the other
+    by_id = logins.dropna(subset=["customer_id"])
+    assert all(int(c) in ids for c, ids in zip(by_id["customer_id"], by_id["customer_ids"]))
+    by_email = logins.dropna(subset=["email"])
+    assert (by_email["email"].str.strip().str.lower() == by_email["true_email"]).all()
+    first_login = logins.groupby("device_id")["occurred_at"].min()
+    before = events.join(first_login.rename("first_login"), on="device_id")
+    anonymous = before[before["occurred_at"] < before["first_login"]]
+    assert len(anonymous) > 0 and (anonymous["customer_id"].isna() & anonymous["email"].isna()).all()
+
+
+def test_campaign_holdouts_are_never_sent_and_unsubscribers_get_nothing_more(jump):
+    events = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)
+                        for p in sorted((jump.landing / "campaigns").glob("*.csv"))], ignore_index=True)
+    assert events["event_id"].is_unique
+    assert set(events["event_type"]) == {"holdout", "send", "delivery", "open", "click", "unsubscribe", "conversion"}
+    held = events[events["event_type"] == "holdout"]
+    sent = events[events["event_type"] == "send"]
+    assert (held["is_holdout"] == "True").all() and (sent["is_holdout"] == "False").all()
+    assert held.merge(sent, on=["campaign_id", "contact_id"]).empty
+    share = len(held) / (len(held) + len(sent))
+    assert 0.06 < share < 0.14
+    assert (sent["cost_per_send"] != "").all() and (held["cost_per_send"] == "").all()
+    unsubscribed = events[events["event_type"] == "unsubscribe"].groupby("contact_id")["occurred_at"].min()
+    later = sent.join(unsubscribed.rename("unsubscribed_at"), on="contact_id", how="inner")
+    assert len(unsubscribed) > 0 and (later["occurred_at"] < later["unsubscribed_at"]).all()
+    contacts = read_truth(jump.state).set_index("contact_id")
+    emailed = events[events["email"] != ""]
+    assert (emailed["email"].str.strip().str.lower() == contacts.loc[emailed["contact_id"], "email"].to_numpy()).all()
+    texted = events[events["phone"] != ""]
+    assert (texted["phone"].map(national).to_numpy() == contacts.loc[texted["contact_id"], "phone_e164"].str.slice(3)).all()
+
+
+def test_service_tickets_come_as_json_and_csv_with_the_customers_contacts(jump):
+    files = sorted((jump.landing / "service").iterdir())
+    assert {p.suffix for p in files} == {".json", ".csv"}
+    tickets = pd.concat([pd.DataFrame(json.loads(p.read_text())) if p.suffix == ".json"
+                         else pd.read_csv(p, dtype=str) for p in files], ignore_index=True)
+    latest = tickets.sort_values("updated_at").groupby("ticket_id").last()
+    assert latest["email"].notna().any() and latest["phone"].notna().any()
+    assert (latest["email"].notna() | latest["phone"].notna()).all()
+    closed = latest.dropna(subset=["closed_at"])
+    assert (closed["closed_at"] >= closed["opened_at"]).all()
+    scores = pd.to_numeric(closed["satisfaction_score"]).dropna()
+    assert scores.between(1, 5).all() and scores.nunique() == 5
+    emails = set(read_truth(jump.state)["email"])
+    assert set(latest["email"].dropna().str.strip().str.lower()) <= emails
+
+
+def test_a_campaign_send_really_raises_the_purchases_of_responsive_people():
+    """Against the holdout: responsive people a campaign with an effect reached buy more in the
+    week after than responsive people it held out; campaigns without an effect change nothing."""
+    world = World.build(SimulationSettings(customers=10_000, seed=5, start_date=date(2024, 1, 1)))
+    campaigns = world.campaigns.sent_between(date(2024, 1, 1), date(2024, 6, 30))
+    bought = {}
+    rates = {}  # (has effect, treated) -> [purchases, people]
+    for campaign in campaigns:
+        week = [campaign.send_day + timedelta(days=k) for k in range(1, EFFECT_DAYS + 1)]
+        counts = sum(bought.setdefault(day, np.bincount(purchases_on(world, day).person, minlength=world.size))
+                     for day in week)
+        responsive = world.is_responsive[campaign.person]
+        reached = (campaign.delivered_at < NEVER) & responsive
+        for treated, mask in ((True, reached), (False, campaign.is_holdout & responsive)):
+            entry = rates.setdefault((campaign.lift > 0, treated), [0, 0])
+            entry[0] += counts[campaign.person[mask]].sum()
+            entry[1] += mask.sum()
+    per_person = {key: bought_ / people for key, (bought_, people) in rates.items()}
+    assert per_person[(True, True)] > 1.4 * per_person[(True, False)]
+    assert 0.7 < per_person[(False, True)] / per_person[(False, False)] < 1.4
+    lifts = [c.lift for c in campaigns]
+    assert len(campaigns) > 12 and 0 < lifts.count(0.0) < len(lifts)

@@ -63,10 +63,9 @@ def cmd_simulate(args) -> int:
     write_simulated_sources(workspace)
     report = advance_simulation(workspace, open_warehouse(workspace), end)
     print(f"Simulated {args.customers} customers from {settings.start_date} to {end}:")
-    for channel, counts in (("shop", report.shop), ("pos", report.pos), ("social", report.social),
-                            ("faults", report.faults)):
-        if counts:
-            print(f"  {channel:<7}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
+    for channel, counts in report.as_dict().items():
+        if isinstance(counts, dict) and counts:
+            print(f"  {channel:<10}" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
     return 0
 
 

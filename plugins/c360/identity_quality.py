@@ -1,7 +1,7 @@
 """How well identity resolution found the simulator's true people.
 
 Every source record whose true owner is known (a shop account, a member card,
-a social account, a phone only one person has) is a point; two records are a
+a social, app, campaign or service contact, a phone only one person has) is a point; two records are a
 true pair when one person owns both and a predicted pair when they share a
 customer_key. Precision is the share of predicted pairs that are true (merges
 that should not have happened lower it); recall is the share of true pairs
@@ -37,15 +37,29 @@ class IdentityQuality:
                 f" pairs the data links) over {self.records} source records of {self.people} people")
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def true_owners(truth: pd.DataFrame) -> pd.DataFrame:
-    """(source, source_customer_id, person_id) for every record whose owner is certain."""
+    """(source, source_customer_id, person_id) for every record whose owner is certain.
+    Candidates only: records that never appeared in the data are simply not matched."""
+    person = truth["person_id"]
     shop = truth[["person_id", "customer_ids"]].explode("customer_ids").dropna()
-    rows = [("shop", str(i), p) for p, i in zip(shop["person_id"], shop["customer_ids"])]
-    rows += [("pos", f"card:{c}", p) for p, c in zip(truth["person_id"], truth["member_card_no"]) if c]
-    rows += [("social", o, p) for p, o in zip(truth["person_id"], truth["openid"]) if o]
     one_owner = truth.groupby("phone_e164")["person_id"].transform("size") == 1  # not a family phone
-    rows += [("pos", "phone:" + hashlib.sha256(phone.encode()).hexdigest(), p)
-             for p, phone in zip(truth.loc[one_owner, "person_id"], truth.loc[one_owner, "phone_e164"])]
+    phone_ids = "phone:" + truth.loc[one_owner, "phone_e164"].map(_sha256)
+    email_ids = "email:" + truth["email"].map(_sha256)
+    rows = [
+        *(("shop", str(i), p) for p, i in zip(shop["person_id"], shop["customer_ids"])),
+        *(("app", f"customer:{i}", p) for p, i in zip(shop["person_id"], shop["customer_ids"])),
+        *(("pos", f"card:{c}", p) for p, c in zip(person, truth["member_card_no"]) if c),
+        *(("pos", i, p) for p, i in zip(person[one_owner], phone_ids)),
+        *(("social", o, p) for p, o in zip(person, truth["openid"]) if o),
+        *(("app", i, p) for p, i in zip(person, email_ids)),
+        *(("campaigns", c, p) for p, c in zip(person, truth["contact_id"]) if c),
+        *(("service", i, p) for p, i in zip(person, email_ids)),
+        *(("service", i, p) for p, i in zip(person[one_owner], phone_ids)),
+    ]
     return pd.DataFrame(rows, columns=["source", "source_customer_id", "person_id"])
 
 

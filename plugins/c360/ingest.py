@@ -6,12 +6,12 @@ from datetime import date
 
 from c360.access import LOADER
 from c360.config import Workspace
+from c360.extract.files import FILE_CHANNELS, extract_files
 from c360.extract.imported import extract_import
-from c360.extract.pos import extract_pos
 from c360.extract.shop import extract_shop
 from c360.extract.social import extract_social
 from c360.loader import BatchResult
-from c360.sources import load_sources, pos_landing, shop_dsn, social_api
+from c360.sources import file_landing, load_sources, shop_dsn, social_api
 from c360.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ def ingest_channel(channel: str, as_of: date, workspace: Workspace | None = None
         results = [extract_import(warehouse, spec, as_of) for spec in sources["imports"].values()]
     elif channel == "shop":
         results = extract_shop(warehouse, shop_dsn(workspace, admin), as_of)
-    elif channel == "pos":
-        results = extract_pos(warehouse, pos_landing(workspace), as_of)
+    elif channel in FILE_CHANNELS:
+        results = extract_files(warehouse, channel, file_landing(workspace, channel), as_of)
     elif channel == "social":
         with social_api(workspace) as (base_url, token):
             results = extract_social(warehouse, base_url, token, as_of)

@@ -161,7 +161,8 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
     if batch.strict and failures and not batch_failures:
         batch_failures = [f"{len({f.row for f in failures})} bad row(s), e.g. {_where(batch, failures[0])}"]
     if batch_failures:
-        status, message = "rejected", "; ".join(batch_failures)
+        # a file that could not be read at all (say, JSON that is no array) says why
+        status, message = "rejected", "; ".join(batch_failures + [f.reason for f in batch.read_failures[:1]])
         failures = [RowFailure(pos, "batch_rejected", f"batch rejected: {message}") for pos in range(extracted)]
     else:
         status, message = ("promoted" if extracted else "empty"), None

@@ -115,6 +115,26 @@ RAW_TABLES: dict[str, RawTable] = {
             key=("event_id",),
         ),
         RawTable(
+            "app_events",
+            _cols("event_id:text!", "event_type:text!", "occurred_at:timestamptz!", "device_id:text!", "platform:text",
+                  "session_id:text", "customer_id:bigint", "email:text", "product_id:bigint"),
+            key=("event_id",), file_lineage=True, personal=("email",),
+        ),
+        RawTable(
+            "campaign_events",
+            _cols("event_id:text!", "campaign_id:text!", "campaign_name:text", "channel:text!", "contact_id:text!",
+                  "email:text", "phone:text", "event_type:text!", "occurred_at:timestamptz!", "is_holdout:boolean!",
+                  "cost_per_send:numeric", "conversion_amount:numeric"),
+            key=("event_id",), file_lineage=True, personal=("email", "phone"),
+        ),
+        RawTable(
+            "service_tickets",
+            _cols("ticket_id:text!", "category:text!", "contact_channel:text", "email:text", "phone:text",
+                  "opened_at:timestamptz!", "closed_at:timestamptz", "satisfaction_score:int",
+                  "updated_at:timestamptz!"),
+            key=("ticket_id",), version_column="updated_at", file_lineage=True, personal=("email", "phone"),
+        ),
+        RawTable(
             # a user's own file (c360 import-transactions); one table for every imported source
             "imported_transactions",
             _cols("source:text!", "transaction_id:text!", "order_id:text", "customer_id:text!",

@@ -4,7 +4,7 @@
 simulator; a brand points the same keys at its real systems:
 
     shop:   {kind: postgres, dsn_env: SHOP_DSN}      # or {kind: simulated}
-    pos:    {kind: files, landing: /data/pos}        # or {kind: simulated}
+    pos:    {kind: files, landing: /data/pos}        # or {kind: simulated}; likewise app, campaigns, service
     social: {kind: api, base_url: https://..., token_env: SOCIAL_TOKEN}  # or {kind: simulated}
     imports:                                         # c360 import-transactions writes these
       transactions: {path: /data/tx.csv, customer_id: Customer, ordered_at: Date, amount: Total}
@@ -27,13 +27,14 @@ from c360.config import SHOP_DB, Workspace
 from c360.imports import TransactionsImport
 from c360.warehouse import Warehouse
 
-CHANNELS = ("shop", "pos", "social")
+FILE_CHANNELS = ("pos", "app", "campaigns", "service")  # exports dropped in a landing folder
+CHANNELS = ("shop", "social", *FILE_CHANNELS)
 
 # channel -> real-system kind -> {setting: check}; every channel may also be {kind: simulated}
 SETTINGS = {
     "shop": {"postgres": {"dsn_env": untrusted.env_var_name}},
-    "pos": {"files": {"landing": untrusted.absolute_path}},
     "social": {"api": {"base_url": untrusted.http_url, "token_env": untrusted.env_var_name}},
+    **{channel: {"files": {"landing": untrusted.absolute_path}} for channel in FILE_CHANNELS},
 }
 
 
@@ -134,9 +135,9 @@ def shop_dsn(workspace: Workspace, warehouse: Warehouse) -> str:
     return _secret(cfg, "dsn_env", "shop")
 
 
-def pos_landing(workspace: Workspace) -> Path:
-    cfg = load_sources(workspace)["pos"]
-    return workspace.landing / "pos" if cfg["kind"] == "simulated" else cfg["landing"]
+def file_landing(workspace: Workspace, channel: str) -> Path:
+    cfg = load_sources(workspace)[channel]
+    return workspace.landing / channel if cfg["kind"] == "simulated" else cfg["landing"]
 
 
 @contextlib.contextmanager
@@ -169,4 +170,4 @@ def advance_simulation(workspace: Workspace, warehouse: Warehouse, through: date
     """Let simulated channels live through the as-of day, so there is new data to extract."""
     from c360.simulator import advance_world
 
-    return advance_world(workspace.simulator, shop_dsn(workspace, warehouse), pos_landing(workspace), through)
+    return advance_world(workspace.simulator, shop_dsn(workspace, warehouse), workspace.landing, through)

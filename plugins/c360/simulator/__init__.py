@@ -1,10 +1,12 @@
-"""A seeded, deterministic simulated brand with three channels: the web shop's
-PostgreSQL database, the stores' daily POS file drops, and a social platform
-with a JSON API. Its hidden truth (who is who, who will buy) is written to
-``<state_dir>/truth/people.csv`` for testing identity resolution and models.
+"""A seeded, deterministic simulated brand with six channels: the web shop's
+PostgreSQL database, a social platform with a JSON API, and daily file exports
+in a landing folder from the stores' tills (POS), the app, the e-mail/SMS tool
+(campaigns) and the service desk. Its hidden truth (who is who, who will buy,
+what each campaign really does) is written to ``<state_dir>/truth/`` for
+testing identity resolution and models.
 
     save_settings(state_dir, SimulationSettings(customers=2000, seed=42, start_date=date(2024, 1, 1)))
-    advance_world(state_dir, shop_dsn, pos_landing, through=date(2024, 6, 29))
+    advance_world(state_dir, shop_dsn, landing, through=date(2024, 6, 29))  # files in landing/<channel>/
     with serve_social_api(state_dir, token="secret") as base_url:
         ...
 """

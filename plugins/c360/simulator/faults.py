@@ -9,7 +9,8 @@ pipeline is expected to make of it:
 - ``duplicate_file``: the file is delivered again under ``resent/`` -> loaded once.
 - ``late_file``: the file arrives 2-4 days after its date -> loaded by a later run.
 - ``malformed_rows``: a few lines lose or gain a field (JSON lines are cut
-  short) -> those lines are quarantined, the rest load.
+  short) -> those lines are quarantined, the rest load (a JSON array with a
+  record cut short is unreadable as a whole: the file is quarantined).
 - ``added_column``: a column the table does not know -> kept in ``_extra``, reported.
 - ``renamed_column``: the first column is renamed -> the batch is rejected
   naming the missing column; every row is kept in quarantine.
@@ -91,11 +92,13 @@ def _rewrite(path: Path, faults: list[str], rng: np.random.Generator) -> None:
     data = path.read_bytes()
     gzipped = path.suffix == ".gz"
     text = (gzip.decompress(data) if gzipped else data).decode("utf-8")
-    jsonl = ".jsonl" in path.suffixes
-    lines = text.splitlines()
+    array = ".json" in path.suffixes  # a JSON array of records: faulted record by record, like JSON lines
+    jsonl = array or ".jsonl" in path.suffixes
+    lines = [json.dumps(record) for record in json.loads(text)] if array else text.splitlines()
     for fault in faults:
         lines = LINE_FAULTS[fault](lines, rng, jsonl)
-    out = ("\n".join(lines) + "\n").encode("cp1252" if "bad_encoding" in faults else "utf-8")
+    body = "[\n" + ",\n".join(lines) + "\n]" if array else "\n".join(lines)
+    out = (body + "\n").encode("cp1252" if "bad_encoding" in faults else "utf-8")
     path.write_bytes(gzip.compress(out, mtime=0) if gzipped else out)
 
 

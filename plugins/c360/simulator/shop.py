@@ -140,16 +140,19 @@ class Shop:
         self.conn, self.world = conn, world
         n = world.size
         self.primary = np.zeros(n, dtype=np.int64)  # customer_id of each person's first account, 0 = none
+        self.primary_opened_at = np.full(n, NEVER)  # when it was opened (the app logs in with it from then)
         self.duplicate = np.zeros(n, dtype=np.int64)
         with conn.cursor() as cur:
             cur.execute(SCHEMA)
             cur.execute("select last_day from sim.progress")
             row = cur.fetchone()
             self.last_day: date | None = row[0] if row else None
-            cur.execute("select person_id, customer_id, is_duplicate from sim.accounts")
-            accounts = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 3)
+            cur.execute("select a.person_id, a.customer_id, a.is_duplicate::int, extract(epoch from c.created_at)::bigint"
+                        " from sim.accounts a join customers c using (customer_id)")
+            accounts = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 4)
             dup = accounts[:, 2] == 1
             self.primary[accounts[~dup, 0] - 1] = accounts[~dup, 1]
+            self.primary_opened_at[accounts[~dup, 0] - 1] = accounts[~dup, 3]
             self.duplicate[accounts[dup, 0] - 1] = accounts[dup, 1]
             cur.execute(
                 "select (select max(customer_id) from customers), (select max(order_id) from orders),"
@@ -248,6 +251,7 @@ class Shop:
             "customer_id": customer_id, "person_id": w.person_id[person], "is_duplicate": is_dup,
         })
         self.primary[person[~is_dup]] = customer_id[~is_dup]
+        self.primary_opened_at[person[~is_dup]] = accounts["created_at"][~is_dup]
         self.duplicate[person[is_dup]] = customer_id[is_dup]
         return person.size
 

@@ -3,19 +3,26 @@
 Everything here is a pure function of the settings (the world) or of the
 settings and one day (that day's purchases), so any day can be recomputed at
 any time and gives the same answer. Times are int64 seconds since the Unix
-epoch, UTC; ``NEVER`` marks a trait event that does not happen.
+epoch, UTC; ``NEVER`` marks a trait event that does not happen. Campaign
+sends (campaigns.py) are part of the truth too: they raise the purchase rates
+of responsive people, so purchases follow them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import IntEnum
+from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from c360.simulator.settings import SimulationSettings
+
+if TYPE_CHECKING:
+    from c360.simulator.campaigns import CampaignPlan
 
 DAY = 86_400
 NEVER = np.int64(2**62)
@@ -25,6 +32,8 @@ STORE_OPENS, STORE_CLOSES = 9 * 3600, 20 * 3600  # local time
 WEEKDAY_FACTOR = np.array([0.9, 0.9, 0.95, 1.0, 1.1, 1.3, 0.85])  # Monday first
 CHURNED_FACTOR = 0.02  # what is left of a churned person's purchase rate
 HOME_STORE_LOYALTY = 0.85
+MAX_DEVICES = 3  # app devices per person
+COMPLAINT_CHURN_SHARE = 0.3  # of complaints scored 1-2, the share after which the person churns
 
 FIRST_NAMES = np.array([
     "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Sophia", "Lily", "Freya", "Emily",
@@ -64,10 +73,18 @@ class Stream(IntEnum):
     POS = 3
     SOCIAL = 4
     POS_FILES = 5
+    APP = 6
+    CAMPAIGNS = 7
+    SERVICE = 8
 
 
 def day_rng(seed: int, day: date, stream: Stream) -> np.random.Generator:
     return np.random.default_rng([seed, day.toordinal(), int(stream)])
+
+
+def trait_rng(seed: int, stream: Stream) -> np.random.Generator:
+    """A channel's hidden traits: day 0, which no day_rng uses (ordinals start at 1)."""
+    return np.random.default_rng([seed, 0, int(stream)])
 
 
 def day_start(day: date) -> int:
@@ -166,6 +183,27 @@ class World:
     unionid: np.ndarray
     nickname: np.ndarray
     catalog: pd.DataFrame  # product_id, name, category, price_pence, weight
+    # app: one entry per device (a user has 1-3); used anonymously until its first login
+    uses_app: np.ndarray
+    app_activity: np.ndarray  # sessions per day over all their devices
+    device_person: np.ndarray
+    device_no: np.ndarray  # the digits of the device id
+    device_platform: np.ndarray
+    device_installed_at: np.ndarray
+    device_login_at: np.ndarray  # NEVER: only ever used anonymously
+    # campaigns (see campaigns.py for the sends themselves)
+    is_responsive: np.ndarray  # a send with an effect really raises their purchase rate
+    list_joined_at: np.ndarray  # joins the e-mail/SMS tool's marketing list, or NEVER
+    sms_opt_in: np.ndarray
+    send_tolerance: np.ndarray  # unsubscribes on the n-th send they receive
+    contact_no: np.ndarray  # the tool's own contact number
+    contact_email_variant: np.ndarray  # how the address was typed into the tool
+    contact_phone_format: np.ndarray
+    # service
+    ticket_rate: np.ndarray  # tickets per day not caused by a purchase
+    is_churn_prone: np.ndarray  # churns (before any complaint): more tickets after purchases too
+    complaint_at: np.ndarray  # a complaint ticket, or NEVER
+    complaint_score: np.ndarray  # its satisfaction score; a low one may bring churn forward
 
     @property
     def size(self) -> int:
@@ -178,11 +216,18 @@ class World:
     def day_index(self, day: date) -> int:
         return (day - self.settings.start_date).days
 
+    @cached_property
+    def campaigns(self) -> "CampaignPlan":
+        from c360.simulator.campaigns import CampaignPlan  # it builds on this module
+
+        return CampaignPlan(self)
+
     def rate_on(self, day: date) -> np.ndarray:
         if day < self.settings.start_date:
             return np.zeros(self.size)
         churned = self.day_index(day) >= self.churn_day
-        return self.rate * np.where(churned, CHURNED_FACTOR, 1.0) * WEEKDAY_FACTOR[day.weekday()]
+        lift = self.campaigns.rate_factor(day)
+        return self.rate * np.where(churned, CHURNED_FACTOR, 1.0) * WEEKDAY_FACTOR[day.weekday()] * lift
 
     def expected_purchases(self, as_of: date, days: int = 30) -> np.ndarray:
         """True expected number of purchases (web and store) in the `days` after `as_of`."""
@@ -201,6 +246,8 @@ class World:
         rate = np.where(buyer, np.minimum(np.exp(np.log(1 / 90) + 1.1 * z_rate), 0.5), 0.0)
         churns = buyer & (rng.random(n) < settings.churn_share)
         churn_day = np.where(churns, 14 + rng.exponential(150, n).astype(np.int64), NEVER_DAY)
+        service = _service_traits(settings, buyer, churns)
+        churn_day = np.minimum(churn_day, service.pop("churn_after_complaint"))
 
         first_index = rng.integers(0, FIRST_NAMES.size, n)
         last_index = rng.integers(0, LAST_NAMES.size, n)
@@ -270,7 +317,7 @@ class World:
             signup_at=signup_at,
             member_card_no=member_card_no,
             account_has_phone=rng.random(n) < 0.8,
-            accepts_marketing=rng.random(n) < 0.6,
+            accepts_marketing=(accepts_marketing := rng.random(n) < 0.6),  # (drawn here: keeps the stream's order)
             duplicate_at=duplicate_at,
             follows=follows,
             follow_at=follow_at,
@@ -283,7 +330,70 @@ class World:
             unionid=random_ids(rng, "U", n),
             nickname=nickname,
             catalog=_catalog(rng),
+            **_app_traits(settings, is_prospect),
+            **_campaign_traits(settings, buyer & accepts_marketing),
+            **service,
         )
+
+
+def _app_traits(settings: SimulationSettings, is_prospect: np.ndarray) -> dict[str, np.ndarray]:
+    rng = trait_rng(settings.seed, Stream.APP)
+    n, start = settings.customers, day_start(settings.start_date)
+    uses_app = rng.random(n) < np.where(is_prospect, 0.15, 0.4)
+    users = np.flatnonzero(uses_app)
+    devices = rng.integers(1, MAX_DEVICES + 1, users.size)
+    person = np.repeat(users, devices)
+    first = np.repeat(np.arange(users.size), devices)
+    later = np.arange(person.size) != np.repeat(np.cumsum(devices) - devices, devices)
+    first_install = _seconds_after(start, rng, 60, users.size)
+    installed_at = first_install[first] + np.where(later, (rng.exponential(120, person.size) * DAY).astype(np.int64), 0)
+    logs_in = rng.random(person.size) < 0.85
+    return {
+        "uses_app": uses_app,
+        "app_activity": np.where(uses_app, rng.lognormal(np.log(0.3), 0.8, n), 0.0),
+        "device_person": person,
+        "device_no": rng.integers(0, 10**16, person.size),
+        "device_platform": np.where(rng.random(person.size) < 0.55, "ios", "android"),
+        "device_installed_at": installed_at,
+        # anonymous sessions first: the login comes hours to days after the install
+        "device_login_at": np.where(logs_in, installed_at + (rng.exponential(4, person.size) * DAY).astype(np.int64),
+                                    NEVER),
+    }
+
+
+def _campaign_traits(settings: SimulationSettings, marketable: np.ndarray) -> dict[str, np.ndarray]:
+    rng = trait_rng(settings.seed, Stream.CAMPAIGNS)
+    n, start = settings.customers, day_start(settings.start_date)
+    # half the list predates the simulation; the rest sign up over time
+    joined = start + np.where(rng.random(n) < 0.5, -DAY, (rng.exponential(90, n) * DAY).astype(np.int64))
+    return {
+        "is_responsive": rng.random(n) < 0.3,
+        "list_joined_at": np.where(marketable, joined, NEVER),
+        "sms_opt_in": rng.random(n) < 0.45,
+        "send_tolerance": rng.geometric(0.05, n),
+        "contact_no": 1 + rng.permutation(n),
+        "contact_email_variant": rng.choice(len(EMAIL_VARIANT_P), n, p=EMAIL_VARIANT_P),
+        "contact_phone_format": rng.integers(0, PHONE_FORMATS, n),
+    }
+
+
+def _service_traits(settings: SimulationSettings, buyer: np.ndarray, churns: np.ndarray) -> dict[str, np.ndarray]:
+    """Ticket habits, and complaints: a badly handled one brings some people's churn forward
+    (``churn_after_complaint``, a day index or NEVER_DAY)."""
+    rng = trait_rng(settings.seed, Stream.SERVICE)
+    n, start = settings.customers, day_start(settings.start_date)
+    complains = buyer & (rng.random(n) < 0.12)
+    complaint_at = np.where(complains, _seconds_after(start, rng, 120, n), NEVER)
+    score = rng.choice(np.arange(1, 6), n, p=[0.35, 0.25, 0.15, 0.15, 0.10])
+    leaves = complains & (score <= 2) & (rng.random(n) < COMPLAINT_CHURN_SHARE)
+    churn_after = (complaint_at - start) // DAY + 7 + rng.exponential(21, n).astype(np.int64)
+    return {
+        "ticket_rate": np.where(buyer, 0.0008, 0.0002) * np.where(churns, 3.0, 1.0),
+        "is_churn_prone": churns,
+        "complaint_at": complaint_at,
+        "complaint_score": score,
+        "churn_after_complaint": np.where(leaves, churn_after, NEVER_DAY),
+    }
 
 
 def _catalog(rng: np.random.Generator) -> pd.DataFrame:

@@ -1,12 +1,17 @@
 {# One row per person-like record in a source: a shop account, a POS member
-   card (or a phone seen at the till without a card), a social follower, a
-   customer id of an imported transactions file. #}
+   card (or a phone seen at the till without a card), a social follower, an app
+   account a device logged in with, a contact of the e-mail/SMS tool, the
+   e-mail (or else phone) a service ticket came from, a customer id of an
+   imported transactions file. #}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
 stg_social__events as (select * from {{ ref('stg_social__events') }}),
+stg_app__events as (select * from {{ ref('stg_app__events') }}),
+stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
+stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 
 shop_records as (
@@ -47,6 +52,38 @@ social_records as (
         on stg_social__followers.openid = first_social_event.openid
 ),
 
+app_records as (
+    select
+        'app:' || app_account_id as record_id,
+        'app' as source,
+        app_account_id as source_customer_id,
+        min(occurred_at) as first_seen_at
+    from stg_app__events
+    where app_account_id is not null
+    group by app_account_id
+),
+
+campaign_records as (
+    select
+        'campaigns:' || contact_id as record_id,
+        'campaigns' as source,
+        contact_id as source_customer_id,
+        min(occurred_at) as first_seen_at
+    from stg_campaigns__message_events
+    group by contact_id
+),
+
+service_records as (
+    select
+        'service:' || service_customer_id as record_id,
+        'service' as source,
+        service_customer_id as source_customer_id,
+        min(opened_at) as first_seen_at
+    from stg_service__tickets
+    where service_customer_id is not null
+    group by service_customer_id
+),
+
 import_records as (
     select
         'import:' || import_customer_id as record_id,
@@ -63,6 +100,12 @@ final as (
     select * from pos_records
     union all
     select * from social_records
+    union all
+    select * from app_records
+    union all
+    select * from campaign_records
+    union all
+    select * from service_records
     union all
     select * from import_records
 )

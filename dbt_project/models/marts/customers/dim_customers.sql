@@ -16,7 +16,10 @@ records as (
         max(case when source = 'pos' then 1 else 0 end) = 1 as has_store_purchases,
         max(case when source = 'social' then 1 else 0 end) = 1 as is_social_follower,
         max(case when source = 'pos' and source_customer_id like 'card:%' then 1 else 0 end) = 1 as is_member,
-        max(case when source = 'import' then 1 else 0 end) = 1 as has_imported_transactions
+        max(case when source = 'import' then 1 else 0 end) = 1 as has_imported_transactions,
+        max(case when source = 'app' then 1 else 0 end) = 1 as uses_app,
+        max(case when source = 'campaigns' then 1 else 0 end) = 1 as is_campaign_contact,
+        max(case when source = 'service' then 1 else 0 end) = 1 as has_service_tickets
     from int_identity_resolved
     group by customer_key
 ),
@@ -42,6 +45,9 @@ final as (
             "case when records.has_shop_account then 'shop ' else '' end",
             "case when records.has_store_purchases then 'pos ' else '' end",
             "case when records.is_social_follower then 'social ' else '' end",
+            "case when records.uses_app then 'app ' else '' end",
+            "case when records.is_campaign_contact then 'campaigns ' else '' end",
+            "case when records.has_service_tickets then 'service ' else '' end",
             "case when records.has_imported_transactions then 'import' else '' end"]) }}) as channels,
         records.has_shop_account,
         records.has_store_purchases,
