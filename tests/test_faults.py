@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from c360.extract.files import extract_files
+from c360.extract.files import FILE_CHANNELS, extract_files
 from c360.loader import BatchRejected
 from c360.simulator import SimulationSettings, advance_world, save_settings
 from c360.simulator.faults import FAULTS, parse_faults
@@ -24,11 +24,12 @@ START = date(2024, 3, 28)  # the stores' clocks go forward on 2024-03-31
 THROUGH = START + timedelta(days=4)
 
 
-def simulate(postgres, tmp_path_factory, faults: tuple[str, ...], through: date = THROUGH, stepwise: bool = False) -> Path:
-    name = ("all" if faults == FAULTS else "_".join(faults) or "clean") + ("_steps" if stepwise else "")
+def simulate(postgres, tmp_path_factory, faults: tuple[str, ...], through: date = THROUGH, stepwise: bool = False,
+             name: str | None = None, rate: float = 1.0) -> Path:
+    name = name or ("all" if faults == FAULTS else "_".join(faults) or "clean") + ("_steps" if stepwise else "")
     base = tmp_path_factory.mktemp(name)
     save_settings(base / "state", SimulationSettings(customers=3000, seed=11, start_date=START, faults=faults,
-                                                     fault_rate=1.0))
+                                                     fault_rate=rate))
     dsn = postgres(f"shop_{name}")
     days = [START + timedelta(days=k) for k in range((through - START).days + 1)] if stepwise else [through]
     for day in days:
@@ -166,3 +167,20 @@ def test_lines_that_are_not_utf8_are_quarantined_and_the_rest_loads(fresh_wareho
     assert not loaded_ids(fresh_warehouse) & {r for r, _ in bad}
     extracted, loaded, rows_quarantined = accounted(fresh_warehouse)
     assert extracted == len(clean) == loaded + rows_quarantined
+
+
+def test_every_file_channel_takes_every_fault_without_losing_a_row(fresh_warehouse, postgres, tmp_path_factory):
+    """JSON lines, JSON arrays and CSV alike: each batch reconciles, rejected files say why."""
+    landing = simulate(postgres, tmp_path_factory, FAULTS, name="all_extracted", rate=0.4) / "landing"
+    for channel in FILE_CHANNELS:
+        try:
+            extract_files(fresh_warehouse, channel, landing / channel, THROUGH)
+        except BatchRejected as rejected:
+            assert f"{channel} file(s) rejected" in str(rejected) and "missing required column" in str(rejected)
+    by_table = query(fresh_warehouse, "select raw_table, count(*), sum(rows_extracted), sum(rows_loaded),"
+                                      " sum(rows_quarantined) from ops.batches group by 1")
+    assert {t for t, *_ in by_table} == {FILE_CHANNELS[c].raw_table for c in FILE_CHANNELS}
+    for table, batches, extracted, loaded, quarantined in by_table:
+        assert extracted == loaded + quarantined and loaded > 0, table
+    rules = {r for (rule,) in query(fresh_warehouse, "select distinct rule from ops.quarantine") for r in rule.split(", ")}
+    assert {"malformed_line", "encoding", "batch_rejected"} <= rules
