@@ -1,5 +1,9 @@
 """The web shop's own database, extracted incrementally on ``updated_at`` so
-status changes, cancellations and refunds are picked up as new row versions."""
+status changes, cancellations and refunds are picked up as new row versions.
+
+Every column the shop's table has is extracted: one the raw table does not
+know is kept in ``_extra`` and reported; a required one that is gone rejects
+the batch naming it (see the loader)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +12,7 @@ import pandas as pd
 import psycopg2
 
 from c360.extract import end_of_day
-from c360.loader import Batch, BatchResult, publish_batch, read_watermark
+from c360.loader import Batch, BatchRejected, BatchResult, publish_batch, read_watermark
 from c360.raw_tables import RAW_TABLES
 from c360.warehouse import ConnectionParams, Warehouse
 
@@ -19,21 +23,36 @@ EPOCH = "1970-01-01T00:00:00+00:00"
 
 
 def extract_shop(warehouse: Warehouse, shop_dsn: str, as_of: date) -> list[BatchResult]:
-    results = []
+    """Each table's changes since its watermark as one batch. A rejected table does not
+    hold back the others, but fails the extraction once they are in."""
+    results, rejected = [], []
     shop = ConnectionParams.parse(shop_dsn).libpq_kwargs()
     for raw_name, source_table in TABLES.items():
-        table = RAW_TABLES[raw_name]
-        since = read_watermark(warehouse, SOURCE, raw_name) or EPOCH
-        with psycopg2.connect(**shop) as conn, conn.cursor() as cur:
-            cur.execute(
-                f"select {', '.join(table.column_names)} from {source_table}"
-                " where updated_at > %s and updated_at < %s order by updated_at",
-                (since, end_of_day(as_of)),
-            )
-            frame = pd.DataFrame(cur.fetchall(), columns=table.column_names)
-        conn.close()
-        until = frame["updated_at"].max().isoformat() if len(frame) else since
-        results.append(publish_batch(warehouse, Batch(
-            SOURCE, table, frame, as_of, watermark_from=since, watermark_to=(raw_name, until),
-        )))
+        try:
+            results.append(_extract_table(warehouse, shop, raw_name, source_table, as_of))
+        except BatchRejected as err:
+            rejected.append(f"{source_table}: {err}")
+    if rejected:
+        raise BatchRejected(f"{len(rejected)} shop table(s) rejected, {len(results)} loaded:\n" + "\n".join(rejected))
     return results
+
+
+def _extract_table(warehouse: Warehouse, shop: dict, raw_name: str, source_table: str, as_of: date) -> BatchResult:
+    table = RAW_TABLES[raw_name]
+    since = read_watermark(warehouse, SOURCE, raw_name) or EPOCH
+    with psycopg2.connect(**shop) as conn, conn.cursor() as cur:
+        cur.execute("select column_name from information_schema.columns where table_name = %s"
+                    " and table_schema = current_schema()", (source_table,))
+        if ("updated_at",) not in cur.fetchall():
+            raise BatchRejected(f"the shop's {source_table} table has no updated_at column any more:"
+                                " c360 extracts changes by it")
+        cur.execute(
+            f"select * from {source_table} where updated_at > %s and updated_at < %s order by updated_at",
+            (since, end_of_day(as_of)),
+        )
+        frame = pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
+    conn.close()
+    until = frame["updated_at"].max().isoformat() if len(frame) else since
+    return publish_batch(warehouse, Batch(
+        SOURCE, table, frame, as_of, watermark_from=since, watermark_to=(raw_name, until),
+    ))
