@@ -210,6 +210,24 @@ def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     assert "model.c360.customer_value" in catalog["nodes"]  # the catalog describes the built warehouse
 
 
+def test_campaign_performance_measures_uplift_against_the_holdout(built):
+    """Campaign C1 (03-02 09:00): Ann sent and orders an hour later (20), Bob sent but his next
+    order is 8 days later, Cy held out and does not order."""
+    keys = keys_by_source(built)
+    touches = {k: rest for k, *rest in query(built, "select customer_key, is_holdout, opened, ordered_in_window,"
+                                                    " revenue_in_window from marts.fct_campaign_touches")}
+    assert touches[keys[("shop", "1")]] == [False, True, True, Decimal("20.00")]
+    assert touches[keys[("shop", "2")]] == [False, False, False, Decimal("0.00")]
+    assert touches[keys[("shop", "3")]] == [True, False, False, Decimal("0.00")]
+    (row,) = query(built, "select sent_contacts, holdout_contacts, opened, cost, conversions, revenue, conversion_rate,"
+                          " holdout_conversion_rate, cost_per_acquisition, uplift, uplift_ci_low, uplift_ci_high"
+                          " from marts.campaign_performance where campaign_id = 'C1'")
+    margin = 1.96 * (0.5 * 0.5 / 2) ** 0.5
+    assert row[:10] == (2, 1, 1, Decimal("0.02"), 1, Decimal("20.00"), Decimal("0.5"), Decimal("0"),
+                        Decimal("0.02"), Decimal("0.5"))
+    assert (float(row[10]), float(row[11])) == (pytest.approx(0.5 - margin, abs=1e-5), pytest.approx(0.5 + margin, abs=1e-5))
+
+
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):
     from datetime import timedelta
 

@@ -1,0 +1,99 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['campaign_id', 'contact_id'],
+    incremental_strategy='delete+insert',
+) }}
+{# One row per campaign and contact: held out or sent, what they did with the
+   message, and whether they ordered (any channel, known to the warehouse)
+   within var('campaign_attribution_days') of the send, and for how much (order
+   amounts as placed: a return of an older purchase is not the campaign's). A daily run rebuilds
+   only the campaigns whose window is still open (or that have new events). #}
+{%- set window_days = var('campaign_attribution_days') %}
+with
+
+stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
+int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
+
+events as (
+    select * from stg_campaigns__message_events
+    where occurred_on <= {{ as_of_date() }}
+    {% if is_incremental() %}
+      and campaign_id in (
+          select campaign_id from stg_campaigns__message_events
+          group by campaign_id
+          having max(occurred_on) >= {{ as_of_date() }} - {{ window_days }}
+      )
+    {% endif %}
+),
+
+touches as (
+    select
+        campaign_id,
+        contact_id,
+        min(campaign_name) as campaign_name,
+        min(channel) as channel,
+        bool_or(is_holdout) as is_holdout,
+        -- a holdout member is "touched" when the others are sent
+        min(case when event_type in ('send', 'holdout') then occurred_at end) as touched_at,
+        count(*) filter (where event_type = 'delivery') > 0 as delivered,
+        count(*) filter (where event_type = 'open') > 0 as opened,
+        count(*) filter (where event_type = 'click') > 0 as clicked,
+        count(*) filter (where event_type = 'unsubscribe') > 0 as unsubscribed,
+        count(*) filter (where event_type = 'conversion') > 0 as converted_per_tool,
+        coalesce(sum(conversion_amount), 0) as tool_conversion_amount,
+        coalesce(sum(cost_per_send) filter (where event_type = 'send'), 0) as cost
+    from events
+    group by campaign_id, contact_id
+),
+
+with_customer as (
+    select touches.*, int_identity_resolved.customer_key
+    from touches
+    left join int_identity_resolved
+        on int_identity_resolved.record_id = 'campaigns:' || touches.contact_id
+),
+
+attributed as (
+    select
+        with_customer.campaign_id,
+        with_customer.contact_id,
+        count(distinct int_customer_transactions.order_key) as orders_in_window,
+        sum(int_customer_transactions.amount) as revenue_in_window
+    from with_customer
+    inner join int_customer_transactions
+        on int_customer_transactions.customer_key = with_customer.customer_key
+        and int_customer_transactions.occurred_at > with_customer.touched_at
+        and int_customer_transactions.occurred_at <= with_customer.touched_at + interval '{{ window_days }} days'
+        and int_customer_transactions.occurred_on <= {{ as_of_date() }}
+        and int_customer_transactions.transaction_type = 'order'
+    group by with_customer.campaign_id, with_customer.contact_id
+),
+
+final as (
+    select
+        with_customer.campaign_id,
+        with_customer.contact_id,
+        with_customer.customer_key,
+        with_customer.campaign_name,
+        with_customer.channel,
+        with_customer.is_holdout,
+        with_customer.touched_at,
+        with_customer.delivered,
+        with_customer.opened,
+        with_customer.clicked,
+        with_customer.unsubscribed,
+        with_customer.converted_per_tool,
+        cast(with_customer.tool_conversion_amount as numeric(14, 2)) as tool_conversion_amount,
+        cast(with_customer.cost as numeric(14, 4)) as cost,
+        coalesce(attributed.orders_in_window, 0) > 0 as ordered_in_window,
+        cast(coalesce(attributed.revenue_in_window, 0) as numeric(14, 2)) as revenue_in_window,
+        cast(with_customer.touched_at as date) + {{ window_days }} <= {{ as_of_date() }} as window_closed
+    from with_customer
+    left join attributed
+        on with_customer.campaign_id = attributed.campaign_id
+        and with_customer.contact_id = attributed.contact_id
+    where with_customer.touched_at is not null
+)
+
+select * from final
