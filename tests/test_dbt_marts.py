@@ -228,6 +228,20 @@ def test_campaign_performance_measures_uplift_against_the_holdout(built):
     assert (float(row[10]), float(row[11])) == (pytest.approx(0.5 - margin, abs=1e-5), pytest.approx(0.5 + margin, abs=1e-5))
 
 
+def test_the_profile_has_each_channel_service_and_home_store(built):
+    ann = keys_by_source(built)[("shop", "1")]
+    channels = {c: (first.date(), last.date(), n) for c, first, last, n in query(
+        built, "select channel, first_seen_at, last_seen_at, events from marts.customer_channels"
+               " where customer_key = %s", (ann,))}
+    assert channels == {
+        "shop": (date(2026, 1, 2), date(2026, 3, 2), 2), "pos": (date(2026, 2, 1), date(2026, 2, 1), 1),
+        "app": (date(2026, 3, 1), date(2026, 3, 2), 2), "campaigns": (date(2026, 3, 2), date(2026, 3, 2), 2),
+        "service": (date(2026, 3, 3), date(2026, 3, 3), 2)}
+    assert query(built, "select last_seen_at::date, home_store_id, service_tickets_count, average_satisfaction"
+                        " from marts.dim_customers where customer_key = %s", (ann,)) == [
+        (date(2026, 3, 3), "S1", 2, Decimal("2.00"))]
+
+
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):
     from datetime import timedelta
 

@@ -1,11 +1,15 @@
 {# One row per person across channels. E-mail and phone appear only as
-   SHA-256 of their normalised values. Order figures are as of the as-of date. #}
+   SHA-256 of their normalised values. Order, activity and service figures are
+   as of the as-of date; per-channel first and last seen are in customer_channels. #}
 with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 customer_contacts as (select * from {{ ref('customer_contacts') }}),
 int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),
+int_customer_channel_activity as (select * from {{ ref('int_customer_channel_activity') }}),
+int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
+stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 
 records as (
     select
@@ -36,10 +40,38 @@ orders as (
     group by customer_key
 ),
 
+last_seen as (
+    select customer_key, max(occurred_at) as last_seen_at
+    from int_customer_channel_activity
+    group by customer_key
+),
+
+{# the store they buy in most (ties: the one they bought in last) #}
+home_stores as (
+    select distinct on (customer_key) customer_key, store_id as home_store_id
+    from int_orders_unioned
+    where source = 'pos' and customer_key is not null and ordered_at < {{ as_of_date() }} + 1
+    group by customer_key, store_id
+    order by customer_key, count(*) desc, max(ordered_at) desc
+),
+
+service as (
+    select
+        int_identity_resolved.customer_key,
+        count(distinct stg_service__tickets.ticket_id) as service_tickets_count,
+        avg(stg_service__tickets.satisfaction_score) as average_satisfaction
+    from stg_service__tickets
+    inner join int_identity_resolved
+        on int_identity_resolved.record_id = 'service:' || stg_service__tickets.service_customer_id
+    where cast(stg_service__tickets.opened_at as date) <= {{ as_of_date() }}
+    group by int_identity_resolved.customer_key
+),
+
 final as (
     select
         records.customer_key,
         records.first_seen_at,
+        last_seen.last_seen_at,
         records.source_records,
         trim({{ dbt.concat([
             "case when records.has_shop_account then 'shop ' else '' end",
@@ -61,11 +93,17 @@ final as (
         orders.first_order_on,
         orders.last_order_on,
         coalesce(int_customer_social_activity.social_follower_count, 0) as social_follower_count,
-        coalesce(int_customer_social_activity.social_events_count, 0) as social_events_count
+        coalesce(int_customer_social_activity.social_events_count, 0) as social_events_count,
+        home_stores.home_store_id,
+        coalesce(service.service_tickets_count, 0) as service_tickets_count,
+        cast(service.average_satisfaction as numeric(4, 2)) as average_satisfaction
     from records
     left join orders on records.customer_key = orders.customer_key
     left join customer_contacts on records.customer_key = customer_contacts.customer_key
     left join int_customer_social_activity on records.customer_key = int_customer_social_activity.customer_key
+    left join last_seen on records.customer_key = last_seen.customer_key
+    left join home_stores on records.customer_key = home_stores.customer_key
+    left join service on records.customer_key = service.customer_key
 )
 
 select * from final
