@@ -27,7 +27,7 @@ from conftest import RESET_SQL, query, required_passwords
 from secret_scan import find_secrets
 
 AS_OF = date(2026, 6, 30)
-# identity resolution against the simulator's truth (measured: 1.000 and 1.000 of the linkable pairs)
+# identity resolution against the simulator's truth (measured: precision 1.000, 0.996 of the linkable pairs)
 PRECISION_AT_LEAST, LINKABLE_RECALL_AT_LEAST = 0.98, 0.95
 NEXT_DAY = AS_OF + timedelta(days=1)
 

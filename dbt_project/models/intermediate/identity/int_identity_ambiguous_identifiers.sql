@@ -1,7 +1,8 @@
-{# Identifiers held by more records of one source than
-   var('identity_max_records_per_source') allows for their type: a family
-   phone, a store's default e-mail. They are not used to merge; this model
-   shows what was skipped. #}
+{# Identifiers that are not used to merge, and why (this model shows what was skipped):
+   - shared by more records of one source than var('identity_max_records_per_source')
+     allows for their type: a family phone on three shop accounts, a store's default e-mail;
+   - a phone carried by records with different e-mail addresses: a family's phone
+     seen once in each of several channels, which would chain its members together. #}
 {%- set limits = var('identity_max_records_per_source') %}
 with
 
@@ -20,12 +21,11 @@ records_per_source as (
     group by 1, 2, 3
 ),
 
-final as (
+shared_within_a_source as (
     select
         identifier_type,
         identifier_value,
-        max(record_count) as max_records_in_one_source,
-        sum(record_count) as total_records
+        'shared by ' || max(record_count) || ' records of one source' as reason
     from records_per_source
     group by 1, 2
     having max(record_count) > case identifier_type
@@ -34,6 +34,30 @@ final as (
         {%- endfor %}
         else {{ limits['default'] }}
     end
+),
+
+phones_of_several_emails as (
+    select
+        phones.identifier_type,
+        phones.identifier_value,
+        'carried by records with ' || count(distinct emails.identifier_value) || ' different e-mails' as reason
+    from int_identity_identifiers as phones
+    inner join int_identity_identifiers as emails
+        on phones.record_id = emails.record_id
+        and emails.identifier_type = 'email'
+    where phones.identifier_type = 'phone'
+    group by 1, 2
+    having count(distinct emails.identifier_value) > 1
+),
+
+final as (
+    select identifier_type, identifier_value, string_agg(reason, '; ' order by reason) as reason
+    from (
+        select * from shared_within_a_source
+        union all
+        select * from phones_of_several_emails
+    ) as skipped
+    group by 1, 2
 )
 
 select * from final
