@@ -36,7 +36,7 @@ def drifted_shop(postgres):
 
 
 def test_a_new_column_is_kept_and_a_renamed_one_rejects_only_its_table(fresh_warehouse, drifted_shop):
-    with pytest.raises(BatchRejected, match=r"1 shop table\(s\) rejected, 2 loaded:\norders: .*total_amount"):
+    with pytest.raises(BatchRejected, match=r"1 shop table\(s\) rejected, 2 batch\(es\) loaded:\norders: .*total_amount"):
         extract_shop(fresh_warehouse, drifted_shop, AS_OF)
     assert query(fresh_warehouse, "select customer_id, _extra from raw.shop_customers") == [(1, {"loyalty_points": "120"})]
     assert query(fresh_warehouse, "select order_item_id from raw.shop_order_items") == [(100,)]
@@ -54,3 +54,18 @@ def test_a_table_without_its_watermark_column_is_refused_clearly(fresh_warehouse
     conn.close()
     with pytest.raises(BatchRejected, match="order_items table has no updated_at column"):
         extract_shop(fresh_warehouse, drifted_shop, AS_OF)
+
+
+def test_changes_are_read_in_chunks_that_never_split_a_timestamp(fresh_warehouse, postgres):
+    dsn = postgres(f"chunked_shop_{next(SHOPS)}")
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(SHOP_DDL.replace("amount_total", "total_amount"))
+        cur.execute("insert into customers (customer_id, created_at, updated_at)"
+                    " select n, '2026-03-01', '2026-03-01'::timestamptz + (n / 3) * interval '1 hour'"
+                    " from generate_series(2, 10) as n")  # three customers per updated_at
+    conn.close()
+    results = extract_shop(fresh_warehouse, dsn, AS_OF, chunk_rows=2)
+    customers = [r for r in results if r.raw_table == "shop_customers"]
+    assert query(fresh_warehouse, "select count(*), count(distinct customer_id) from raw.shop_customers") == [(10, 10)]
+    # at 00:00 two customers, then three an hour, then two: a chunk takes all of the hour it reaches
+    assert [r.rows_loaded for r in customers] == [2, 3, 3, 2]
