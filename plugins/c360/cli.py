@@ -205,6 +205,13 @@ def cmd_dbt(args) -> int:
     return subprocess.call([dbt, *args.dbt_args, "--project-dir", str(DBT_PROJECT)], env=env, cwd=DBT_PROJECT)
 
 
+def cmd_bench_ingest(args) -> int:
+    from c360 import bench
+
+    print(bench.bench_ingest(args.customers, args.days, args.seed))
+    return 0
+
+
 def cmd_docs(args) -> int:
     """Generate the dbt docs site (models, columns, tests, lineage, the catalog of the
     warehouse as built) and say where it is and how to serve it."""
@@ -269,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dbt", help="run a dbt command against the workspace's warehouse")
     p.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. docs generate")
     p.set_defaults(func=cmd_dbt)
+
+    p = sub.add_parser("bench", help="benchmarks that print figures, in a throwaway workspace")
+    benches = p.add_subparsers(dest="bench", required=True)
+    p = benches.add_parser("ingest", help="rows per second for each channel's extract and load")
+    p.add_argument("--customers", type=_positive, default=10_000, help="people in the simulated world (default 10000)")
+    p.add_argument("--days", type=_positive, default=30, help="days of history (default 30)")
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_bench_ingest)
 
     p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
     p.set_defaults(func=cmd_docs)
