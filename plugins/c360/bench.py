@@ -6,6 +6,7 @@ neither needs nor touches the user's warehouse, and removes it afterwards.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -57,17 +58,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def simulated_brand(workspace: Workspace, customers: int, days: int, seed: int, start: date) -> None:
+    """Make the workspace's sources a simulated brand of `customers` people whose history starts on `start`."""
+    from c360.simulator import SimulationSettings, save_settings
+    from c360.sources import write_simulated_sources
+
+    save_settings(workspace.simulator, SimulationSettings(customers=customers, seed=seed, start_date=start))
+    write_simulated_sources(workspace)
+
+
 def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
     """Simulate a brand, then extract and load each channel in turn, timing each."""
     from c360.ingest import ingest_channel
-    from c360.simulator import SimulationSettings, save_settings
-    from c360.sources import CHANNELS, advance_simulation, write_simulated_sources
+    from c360.sources import CHANNELS, advance_simulation
 
     end = date.today()
     with throwaway_workspace() as (workspace, warehouse):
-        save_settings(workspace.simulator, SimulationSettings(customers=customers, seed=seed,
-                                                              start_date=end - timedelta(days=days - 1)))
-        write_simulated_sources(workspace)
+        simulated_brand(workspace, customers, days, seed, start=end - timedelta(days=days - 1))
         started = time.perf_counter()
         advance_simulation(workspace, warehouse, end)
         simulated = time.perf_counter() - started
@@ -85,4 +92,43 @@ def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
     lines.append(f"{total.channel:<10} {total.batches:>8} {total.rows:>10} {total.seconds:>8.1f}"
                  f" {total.rows_per_second:>9.0f}")
     lines.append(f"peak memory of this process: {peak_rss_mb():.0f} MB")
+    return "\n".join(lines)
+
+
+def dbt_node_seconds(workspace: Workspace) -> dict[str, float]:
+    """Seconds per model, seed and test of the last dbt invocation (its run_results.json)."""
+    results = json.loads((workspace.dbt_target / "target" / "run_results.json").read_text())
+    return {r["unique_id"]: r["execution_time"] for r in results["results"]}
+
+
+def _slowest(seconds: dict[str, float], count: int = 8) -> list[str]:
+    ranked = sorted(seconds.items(), key=lambda item: -item[1])[:count]
+    return [f"    {name.split('.', 2)[-1]:<48} {took:>7.1f} s" for name, took in ranked]
+
+
+def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
+    """The full `dbt build` of a brand's history, then the daily build after one more
+    day of data (what the warehouse DAG runs every day), with the slowest nodes of each."""
+    from c360.ingest import ingest_channel
+    from c360.sources import CHANNELS, advance_simulation
+    from c360.transform import build_warehouse
+
+    today = date.today()
+    yesterday = today - timedelta(days=1)
+    timings = {}
+    with throwaway_workspace() as (workspace, warehouse):
+        simulated_brand(workspace, customers, days, seed, start=yesterday - timedelta(days=days - 1))
+        for label, as_of in (("full", yesterday), ("daily", today)):
+            advance_simulation(workspace, warehouse, as_of)
+            rows = sum(r.rows_loaded for channel in CHANNELS for r in ingest_channel(channel, as_of, workspace))
+            started = time.perf_counter()
+            build_warehouse(warehouse, workspace, as_of)
+            timings[label] = (rows, time.perf_counter() - started, dbt_node_seconds(workspace))
+    (full_rows, full, full_nodes), (daily_rows, daily, daily_nodes) = timings["full"], timings["daily"]
+    lines = [f"c360 bench warehouse: {customers} customers, {days} days",
+             f"full build  ({full_rows:>9} rows loaded, as of {yesterday}): {full:7.1f} s",
+             f"daily build ({daily_rows:>9} rows loaded, as of {today}): {daily:7.1f} s"
+             f"  = {daily / full:.0%} of the full build",
+             "slowest nodes of the full build:", *_slowest(full_nodes),
+             "slowest nodes of the daily build:", *_slowest(daily_nodes)]
     return "\n".join(lines)

@@ -109,8 +109,7 @@ def _ensure_sources(workspace: Workspace, args, as_of: date) -> None:
     if workspace.sources_file.exists():
         return
     print(f"No sources in {workspace.home}: simulating a brand with {args.customers} customers over {args.days} days.")
-    args.end = as_of
-    cmd_simulate(args)
+    cmd_simulate(argparse.Namespace(customers=args.customers, days=args.days, seed=args.seed, end=as_of, faults=()))
 
 
 def cmd_run(args) -> int:
@@ -205,10 +204,11 @@ def cmd_dbt(args) -> int:
     return subprocess.call([dbt, *args.dbt_args, "--project-dir", str(DBT_PROJECT)], env=env, cwd=DBT_PROJECT)
 
 
-def cmd_bench_ingest(args) -> int:
+def cmd_bench(args) -> int:
     from c360 import bench
 
-    print(bench.bench_ingest(args.customers, args.days, args.seed))
+    run = {"ingest": bench.bench_ingest, "warehouse": bench.bench_warehouse}[args.bench]
+    print(run(args.customers, args.days, args.seed))
     return 0
 
 
@@ -279,11 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="benchmarks that print figures, in a throwaway workspace")
     benches = p.add_subparsers(dest="bench", required=True)
-    p = benches.add_parser("ingest", help="rows per second for each channel's extract and load")
-    p.add_argument("--customers", type=_positive, default=10_000, help="people in the simulated world (default 10000)")
-    p.add_argument("--days", type=_positive, default=30, help="days of history (default 30)")
-    p.add_argument("--seed", type=int, default=42)
-    p.set_defaults(func=cmd_bench_ingest)
+    for name, help_text in (("ingest", "rows per second for each channel's extract and load"),
+                            ("warehouse", "full dbt build time, and the daily build's after one more day")):
+        p = benches.add_parser(name, help=help_text)
+        p.add_argument("--customers", type=_positive, default=10_000,
+                       help="people in the simulated world (default 10000)")
+        p.add_argument("--days", type=_positive, default=30, help="days of history (default 30)")
+        p.add_argument("--seed", type=int, default=42)
+        p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
     p.set_defaults(func=cmd_docs)
