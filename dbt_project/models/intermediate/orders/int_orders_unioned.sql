@@ -1,18 +1,43 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key='order_key',
+    incremental_strategy='delete+insert',
+    post_hook="{{ delete_vanished_imports('order_key', ref('stg_imports__transactions')) }}",
+) }}
 {# One row per order: web-shop orders, store sales and imported orders, with
    what was later cancelled or returned. Store returns are receipts of their
    own, matched to the sale they reverse; an imported return is matched to its
-   order by order id. #}
+   order by order id. Incremental: a daily build redoes the orders that any
+   newly loaded row touches (a status change, an item, a store return, a new
+   version of an imported file) and those whose person changed. #}
 with
 
 stg_shop__orders as (select * from {{ ref('stg_shop__orders') }}),
 stg_shop__order_items as (select * from {{ ref('stg_shop__order_items') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
+
+{% if is_incremental() %}
+changed_orders as (
+    select 'shop:' || cast(order_id as {{ dbt.type_string() }}) as order_key
+    from stg_shop__orders where {{ loaded_since_last_build() }}
+    union
+    select 'shop:' || cast(order_id as {{ dbt.type_string() }})
+    from stg_shop__order_items where {{ loaded_since_last_build() }}
+    union
+    select 'pos:' || coalesce(original_receipt_id, receipt_id)
+    from stg_pos__receipts where {{ loaded_since_last_build() }}
+    union
+    select order_key
+    from stg_imports__transactions where {{ loaded_since_last_build() }}
+    union
+    {{ facts_whose_customer_changed('order_key') }}
+),
+{% endif %}
 
 shop_item_counts as (
-    select order_id, sum(quantity) as item_count
+    select order_id, sum(quantity) as item_count, max(loaded_at) as loaded_at
     from stg_shop__order_items
     group by order_id
 ),
@@ -22,7 +47,7 @@ shop_orders as (
         'shop:' || cast(stg_shop__orders.order_id as {{ dbt.type_string() }}) as order_key,
         'shop' as source,
         cast(stg_shop__orders.order_id as {{ dbt.type_string() }}) as source_order_id,
-        int_identity_resolved.customer_key,
+        'shop:' || cast(stg_shop__orders.customer_id as {{ dbt.type_string() }}) as customer_lookup_id,
         stg_shop__orders.ordered_at,
         stg_shop__orders.status,
         stg_shop__orders.total_amount as gross_amount,
@@ -31,17 +56,19 @@ shop_orders as (
         case when stg_shop__orders.refunded_at is not null then stg_shop__orders.total_amount else 0 end
             as returned_amount,
         cast(null as {{ dbt.type_string() }}) as store_id,
-        shop_item_counts.item_count
+        shop_item_counts.item_count,
+        greatest(stg_shop__orders.loaded_at, shop_item_counts.loaded_at) as loaded_at
     from stg_shop__orders
     left join shop_item_counts
         on stg_shop__orders.order_id = shop_item_counts.order_id
-    left join int_identity_resolved
-        on int_identity_resolved.source = 'shop'
-        and int_identity_resolved.source_customer_id = cast(stg_shop__orders.customer_id as {{ dbt.type_string() }})
 ),
 
 pos_returns_by_sale as (
-    select original_receipt_id, max(purchased_at) as returned_at, sum(total_amount) as returned_amount
+    select
+        original_receipt_id,
+        max(purchased_at) as returned_at,
+        sum(total_amount) as returned_amount,
+        max(loaded_at) as loaded_at
     from stg_pos__receipts
     where transaction_type = 'return' and original_receipt_id is not null
     group by original_receipt_id
@@ -52,7 +79,7 @@ pos_sales as (
         'pos:' || sales.receipt_id as order_key,
         'pos' as source,
         sales.receipt_id as source_order_id,
-        int_identity_resolved.customer_key,
+        'pos:' || sales.pos_customer_id as customer_lookup_id,
         sales.purchased_at as ordered_at,
         case when pos_returns_by_sale.returned_at is not null then 'returned' else 'completed' end as status,
         sales.total_amount as gross_amount,
@@ -60,13 +87,11 @@ pos_sales as (
         pos_returns_by_sale.returned_at,
         coalesce(pos_returns_by_sale.returned_amount, 0) as returned_amount,
         sales.store_id,
-        cast(null as bigint) as item_count
+        cast(null as bigint) as item_count,
+        greatest(sales.loaded_at, pos_returns_by_sale.loaded_at) as loaded_at
     from stg_pos__receipts as sales
     left join pos_returns_by_sale
         on sales.receipt_id = pos_returns_by_sale.original_receipt_id
-    left join int_identity_resolved
-        on int_identity_resolved.source = 'pos'
-        and int_identity_resolved.source_customer_id = sales.pos_customer_id
     where sales.transaction_type = 'sale'
 ),
 
@@ -79,7 +104,8 @@ import_lines as (
         max(case when transaction_type = 'return' then ordered_at end) as returned_at,
         -sum(case when transaction_type = 'return' then amount else 0 end) as returned_amount,
         count(case when transaction_type = 'sale' then 1 end) as line_count,
-        max(coalesce(order_id, transaction_id)) as source_order_id
+        max(coalesce(order_id, transaction_id)) as source_order_id,
+        max(loaded_at) as loaded_at
     from stg_imports__transactions
     group by order_key, import_customer_id
 ),
@@ -89,7 +115,7 @@ import_orders as (
         import_lines.order_key,
         'import' as source,
         import_lines.source_order_id,
-        int_identity_resolved.customer_key,
+        'import:' || import_lines.import_customer_id as customer_lookup_id,
         import_lines.ordered_at,
         case when import_lines.returned_at is not null then 'returned' else 'completed' end as status,
         import_lines.gross_amount,
@@ -97,11 +123,9 @@ import_orders as (
         import_lines.returned_at,
         import_lines.returned_amount,
         cast(null as {{ dbt.type_string() }}) as store_id,
-        cast(null as bigint) as item_count
+        cast(null as bigint) as item_count,
+        import_lines.loaded_at
     from import_lines
-    left join int_identity_resolved
-        on int_identity_resolved.source = 'import'
-        and int_identity_resolved.source_customer_id = import_lines.import_customer_id
     where import_lines.line_count > 0
 ),
 
@@ -113,12 +137,20 @@ unioned as (
     select * from import_orders
 ),
 
+to_build as (
+    select * from unioned
+    {% if is_incremental() %}
+    where order_key in (select order_key from changed_orders)
+    {% endif %}
+),
+
 final as (
     select
-        order_key,
-        source,
-        source_order_id,
-        customer_key,
+        to_build.order_key,
+        to_build.source,
+        to_build.source_order_id,
+        int_customer_lookup.customer_key,
+        to_build.customer_lookup_id,
         ordered_at,
         cast(ordered_at as date) as ordered_on,
         status,
@@ -130,8 +162,11 @@ final as (
             - returned_amount
             - case when cancelled_at is not null then gross_amount else 0 end as net_amount,
         store_id,
-        item_count
-    from unioned
+        item_count,
+        to_build.loaded_at
+    from to_build
+    left join int_customer_lookup
+        on to_build.customer_lookup_id = int_customer_lookup.customer_lookup_id
 )
 
 select * from final

@@ -1,9 +1,22 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_key',
+    incremental_strategy='delete+insert',
+    post_hook="{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
+) }}
+{# The orders as BI sees them (int_orders_unioned does the work). Incremental:
+   a daily build copies the orders rebuilt upstream since its last build. #}
 with
 
 int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
+int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 final as (
     select * from int_orders_unioned
+    {% if is_incremental() %}
+    where {{ loaded_since_last_build() }}
+       or order_key in ({{ facts_whose_customer_changed('order_key') }})
+    {% endif %}
 )
 
 select * from final

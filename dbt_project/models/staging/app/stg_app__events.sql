@@ -30,7 +30,8 @@ renamed as (
         end as app_account_id,
         product_id,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from normalized
 )
 

@@ -20,7 +20,8 @@ renamed as (
         cost_per_send,
         conversion_amount,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from source
 )
 

@@ -22,6 +22,7 @@ renamed as (
     select
         source as import_source,
         transaction_id,
+        'import:' || source || ':' || transaction_id as transaction_key,
         order_id,
         'import:' || source || ':'
             || case when order_id is not null then 'order:' || order_id else 'line:' || transaction_id end
@@ -33,7 +34,8 @@ renamed as (
         amount,
         case when amount < 0 then 'return' else 'sale' end as transaction_type,
         _source_file as source_file,
-        _source_line as source_line
+        _source_line as source_line,
+        _loaded_at as loaded_at
     from source
 )
 

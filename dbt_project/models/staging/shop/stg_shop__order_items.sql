@@ -11,7 +11,8 @@ renamed as (
         product_id,
         quantity,
         unit_price,
-        quantity * unit_price as line_amount
+        quantity * unit_price as line_amount,
+        _loaded_at as loaded_at
     from source
 )
 

@@ -15,7 +15,8 @@ renamed as (
         coalesce(currency, 'GBP') as currency,
         cancelled_at,
         refunded_at,
-        updated_at
+        updated_at,
+        _loaded_at as loaded_at
     from source
 )
 

@@ -12,7 +12,8 @@ renamed as (
         occurred_at,
         cast(occurred_at as date) as occurred_on,
         content_id,
-        coalesce(seconds_read, 0) as seconds_read
+        coalesce(seconds_read, 0) as seconds_read,
+        _loaded_at as loaded_at
     from source
 )
 

@@ -1,0 +1,93 @@
+{{ config(
+    materialized='incremental',
+    unique_key='interaction_key',
+    incremental_strategy='delete+insert',
+) }}
+{# One row per thing a person did on a channel other than buying: social
+   follows, likes, comments, shares and reads; app sessions, logins, product
+   views and cart adds; responses to campaign messages (opens, clicks,
+   unsubscribes, conversions; sends are in fct_campaign_touches). customer_key is
+   null while the actor is not tied to a known person (an app device nobody has
+   logged in on). Incremental: a daily build adds what was loaded since the last
+   one and re-keys the rows whose person changed. #}
+with
+
+stg_social__events as (select * from {{ ref('stg_social__events') }}),
+stg_app__events as (select * from {{ ref('stg_app__events') }}),
+stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
+int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
+
+social as (
+    select
+        'social:' || cast(event_id as {{ dbt.type_string() }}) as interaction_key,
+        'social' as channel,
+        event_type,
+        occurred_at,
+        content_id as subject_id,
+        seconds_read as engagement_seconds,
+        'social:' || openid as customer_lookup_id,
+        loaded_at
+    from stg_social__events
+),
+
+app as (
+    select
+        'app:' || event_id,
+        'app',
+        event_type,
+        occurred_at,
+        cast(product_id as {{ dbt.type_string() }}),
+        cast(null as integer),
+        'device:' || device_id,
+        loaded_at
+    from stg_app__events
+),
+
+campaign_responses as (
+    select
+        'campaigns:' || event_id,
+        'campaigns',
+        event_type,
+        occurred_at,
+        campaign_id,
+        cast(null as integer),
+        'campaigns:' || contact_id,
+        loaded_at
+    from stg_campaigns__message_events
+    where event_type in ('open', 'click', 'unsubscribe', 'conversion')
+),
+
+interactions as (
+    select * from social
+    union all
+    select * from app
+    union all
+    select * from campaign_responses
+),
+
+to_build as (
+    select * from interactions
+    {% if is_incremental() %}
+    where {{ loaded_since_last_build() }}
+       or interaction_key in ({{ facts_whose_customer_changed('interaction_key') }})
+    {% endif %}
+),
+
+final as (
+    select
+        to_build.interaction_key,
+        to_build.channel,
+        to_build.event_type,
+        int_customer_lookup.customer_key,
+        to_build.customer_lookup_id,
+        to_build.occurred_at,
+        cast(to_build.occurred_at as date) as occurred_on,
+        to_build.subject_id,
+        to_build.engagement_seconds,
+        to_build.loaded_at
+    from to_build
+    left join int_customer_lookup
+        on to_build.customer_lookup_id = int_customer_lookup.customer_lookup_id
+)
+
+select * from final
