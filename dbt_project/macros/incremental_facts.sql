@@ -31,3 +31,17 @@
     where source = 'import'
       and {{ unique_key }} not in (select {{ current_key or unique_key }} from {{ current }})
 {%- endmacro %}
+
+{# The rows of `rows` (a CTE with the fact's columns) an incremental build redoes:
+   those loaded since the last build, and those whose person changed. Two disjoint
+   branches, not `or ... in (subquery)`: PostgreSQL would run that subquery once
+   per row. #}
+{% macro new_or_rekeyed(rows, unique_key, lookup='int_customer_lookup') -%}
+    select {{ rows }}.* from {{ rows }}
+    where {{ loaded_since_last_build() }}
+    union all
+    select {{ rows }}.* from {{ rows }}
+    inner join ({{ facts_whose_customer_changed(unique_key, lookup) }}) as rekeyed
+        on rekeyed.{{ unique_key }} = {{ rows }}.{{ unique_key }}
+    where not ({{ loaded_since_last_build(rows ~ '.loaded_at') }})
+{%- endmacro %}

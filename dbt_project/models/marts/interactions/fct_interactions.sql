@@ -66,10 +66,10 @@ interactions as (
 ),
 
 to_build as (
-    select * from interactions
     {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-       or interaction_key in ({{ facts_whose_customer_changed('interaction_key') }})
+    {{ new_or_rekeyed('interactions', 'interaction_key') }}
+    {% else %}
+    select * from interactions
     {% endif %}
 ),
 

@@ -54,10 +54,10 @@ lines as (
 ),
 
 to_build as (
-    select * from lines
     {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-       or order_item_key in ({{ facts_whose_customer_changed('order_item_key') }})
+    {{ new_or_rekeyed('lines', 'order_item_key') }}
+    {% else %}
+    select * from lines
     {% endif %}
 ),
 

@@ -12,10 +12,10 @@ int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
 int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 final as (
-    select * from int_orders_unioned
     {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-       or order_key in ({{ facts_whose_customer_changed('order_key') }})
+    {{ new_or_rekeyed('int_orders_unioned', 'order_key') }}
+    {% else %}
+    select * from int_orders_unioned
     {% endif %}
 )
 

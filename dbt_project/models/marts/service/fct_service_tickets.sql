@@ -19,10 +19,10 @@ tickets as (
 ),
 
 to_build as (
-    select * from tickets
     {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-       or ticket_id in ({{ facts_whose_customer_changed('ticket_id') }})
+    {{ new_or_rekeyed('tickets', 'ticket_id') }}
+    {% else %}
+    select * from tickets
     {% endif %}
 ),
 
