@@ -16,11 +16,14 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import psycopg2
 import pytest
+import yaml
 
 from c360.cli import main
-from c360.config import SHOP_DB
+from c360.config import PROJECT_ROOT, SHOP_DB
 from c360.extract.files import drop_files
 from c360.identity_quality import identity_quality
 from conftest import RESET_SQL, query, required_passwords
@@ -44,38 +47,70 @@ def e164(raw: str | None) -> str | None:
     return "+44" + (digits[1:] if digits.startswith("0") else digits)
 
 
-def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], list]:
-    """(source, source_customer_id) -> [orders, net amount] from the shop database and the POS files."""
+def source_movements(warehouse, workspace, as_of: date) -> pd.DataFrame:
+    """Every order and every reversal up to as_of, read from the shop database and the
+    POS files themselves: member (source, source_customer_id), day, is_order, signed amount."""
     end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-    totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+    rows = []
     with psycopg2.connect(**warehouse.database(SHOP_DB).libpq_kwargs()) as conn, conn.cursor() as cur:
         cur.execute("select customer_id, ordered_at, total_amount, cancelled_at, refunded_at from orders")
         for customer_id, ordered_at, amount, cancelled_at, refunded_at in cur.fetchall():
             if ordered_at >= end:
                 continue
-            entry = totals[("shop", str(customer_id))]
-            entry[0] += 1
-            entry[1] += amount
-            for reversed_at in (cancelled_at, refunded_at):
-                if reversed_at is not None and reversed_at < end:
-                    entry[1] -= amount
+            member = ("shop", str(customer_id))
+            rows.append((member, ordered_at.date(), True, amount))
+            rows += [(member, at.date(), False, -amount) for at in (cancelled_at, refunded_at) if at and at < end]
     for path in drop_files(workspace.landing / "pos", as_of, ("csv",)):
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8-sig")
         for row in csv.DictReader(io.StringIO(text)):
-            if datetime.fromisoformat(row["purchased_at"]) >= end:
-                continue
-            card = row["member_card_no"].strip().upper()
-            phone = e164(row["phone"])
-            if not card and not phone:
-                continue  # anonymous receipt
-            entry = totals[("pos", f"card:{card}" if card else f"phone:{hashlib.sha256(phone.encode()).hexdigest()}")]
-            if row["transaction_type"] == "sale":
-                entry[0] += 1
-                entry[1] += Decimal(row["total_amount"])
-            else:
-                entry[1] -= Decimal(row["total_amount"])
-    return totals
+            at = datetime.fromisoformat(row["purchased_at"])
+            card, phone = row["member_card_no"].strip().upper(), e164(row["phone"])
+            if at >= end or not (card or phone):
+                continue  # later, or an anonymous receipt
+            member = ("pos", f"card:{card}" if card else f"phone:{hashlib.sha256(phone.encode()).hexdigest()}")
+            sale = row["transaction_type"] == "sale"
+            amount = Decimal(row["total_amount"])
+            rows.append((member, at.astimezone(timezone.utc).date(), sale, amount if sale else -amount))
+    return pd.DataFrame(rows, columns=["member", "day", "is_order", "amount"])
+
+
+def source_truth(warehouse, workspace, as_of: date) -> dict[tuple[str, str], list]:
+    """(source, source_customer_id) -> [orders, net amount]."""
+    movements = source_movements(warehouse, workspace, as_of)
+    totals = movements.groupby("member").agg(orders=("is_order", "sum"), amount=("amount", "sum"))
+    return {member: [int(orders), amount] for member, orders, amount in totals.itertuples()}
+
+
+def orders_per_person(brand, workspace, as_of: date) -> pd.DataFrame:
+    """The source movements of each person the identity map found (customer_key)."""
+    movements = source_movements(brand, workspace, as_of)
+    keys = {(s, i): k for k, s, i in query(brand, "select customer_key, source, source_customer_id"
+                                                  " from marts.customer_identity_map")}
+    return movements.assign(customer_key=movements["member"].map(keys))
+
+
+def quintile(values: pd.Series) -> pd.Series:
+    """1-5 by cumulative distribution; ties share the higher score."""
+    return np.ceil(5 * (values.rank(method="max") / len(values))).astype(int)
+
+
+def expected_stage(days: list[date], as_of: date, rules: dict) -> str:
+    """The lifecycle rules of the README, for one buyer's order days."""
+    days = sorted(days)
+    orders, since_last = len(days), (as_of - days[-1]).days
+    if since_last > rules["lifecycle_churn_days"]:
+        return "churned"
+    overdue_after = (max(rules["lifecycle_at_risk_factor"] * (days[-1] - days[0]).days / (orders - 1),
+                         rules["lifecycle_new_days"]) if orders > 1 else rules["lifecycle_at_risk_default_days"])
+    if since_last > overdue_after:
+        return "at_risk"
+    recent = since_last <= rules["lifecycle_new_days"]
+    if orders > 1 and (days[-1] - days[-2]).days > rules["lifecycle_churn_days"] and recent:
+        return "reactivated"
+    if orders == 1 and recent:
+        return "new"
+    return "loyal" if orders >= rules["lifecycle_loyal_min_orders"] else "active"
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +213,34 @@ def test_identity_resolution_finds_the_simulators_true_people(first_run, brand, 
 
 def test_frequency_and_monetary_match_the_source_systems(first_run, brand, workspace):
     assert_rfm_matches_sources(brand, workspace, AS_OF)
+
+
+def test_rfm_scores_and_segments_match_pandas(first_run, brand, workspace):
+    orders = orders_per_person(brand, workspace, AS_OF)
+    buys = orders[orders["is_order"]].groupby("customer_key").agg(last_order_on=("day", "max"),
+                                                                   frequency=("day", "size"))
+    people = buys.join(orders.groupby("customer_key")["amount"].sum().rename("monetary"))
+    r, f, m = quintile(pd.to_datetime(people["last_order_on"])), quintile(people["frequency"]), quintile(
+        people["monetary"].astype(float))
+    fm = np.floor((f + m) / 2 + 0.5).astype(int)
+    segments = pd.read_csv(PROJECT_ROOT / "dbt_project" / "seeds" / "rfm_segment_map.csv")
+    segment_of = {(r_, fm_): name for r_, fm_, name in segments.itertuples(index=False)}
+    expected = {key: (r[key], f[key], m[key], segment_of[(r[key], fm[key])]) for key in people.index}
+    built = {key: rest for key, *rest in query(brand, "select customer_key, r_score, f_score, m_score, rfm_segment"
+                                                      " from marts.customer_rfm")}
+    assert len(built) > 100
+    assert {key: tuple(v) for key, v in built.items()} == expected
+
+
+def test_lifecycle_stages_match_pandas(first_run, brand, workspace):
+    rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    orders = orders_per_person(brand, workspace, AS_OF)
+    order_days = orders[orders["is_order"]].groupby("customer_key")["day"].apply(list)
+    expected = {key: expected_stage(days, AS_OF, rules) for key, days in order_days.items()}
+    built = dict(query(brand, "select customer_key, lifecycle_stage from marts.customer_lifecycle"))
+    assert {key: built[key] for key in expected} == expected
+    assert {stage for key, stage in built.items() if key not in expected} == {"prospect"}
+    assert len(set(expected.values())) >= 4  # the brand exercises most rules
 
 
 def test_app_campaign_and_service_people_join_their_shop_profile(first_run, brand):

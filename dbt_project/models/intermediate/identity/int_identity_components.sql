@@ -2,7 +2,8 @@
 {# Transitive merging: records linked through shared, unambiguous identifiers
    form one connected component (one person). The recursive walk visits every
    record reachable from each record; the component is named by the smallest
-   record id reached. #}
+   record id reached. The edges are materialised once: inlined, PostgreSQL would
+   recompute them (and the views beneath) at every step of the walk. #}
 with recursive
 
 int_identity_records as (select * from {{ ref('int_identity_records') }}),
@@ -18,7 +19,7 @@ usable_identifiers as (
     where int_identity_ambiguous_identifiers.identifier_value is null
 ),
 
-edges as (
+edges as materialized (
     select distinct
         left_side.record_id as from_record_id,
         right_side.record_id as to_record_id

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {# Which normalised identifiers each record carries. Two records that share
    one (and it is not ambiguous) are the same person. names_record marks an
    identifier a record is keyed by (a till customer known only by phone): it

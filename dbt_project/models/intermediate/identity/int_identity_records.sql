@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 {# One row per person-like record in a source: a shop account, a POS member
    card (or a phone seen at the till without a card), a social follower, an app
    account a device logged in with, a contact of the e-mail/SMS tool, the
