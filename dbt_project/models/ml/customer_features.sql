@@ -7,7 +7,7 @@ with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
-stg_social__events as (select * from {{ ref('stg_social__events') }}),
+fct_interactions as (select * from {{ ref('fct_interactions') }}),
 customer_lifecycle_history as (select * from {{ ref('customer_lifecycle_history') }}),
 
 known_records as (
@@ -58,16 +58,15 @@ money as (
 
 social as (
     select
-        known_records.customer_key,
+        customer_key,
         count(*) as social_interactions_90d,
-        sum(stg_social__events.seconds_read) as social_seconds_read_90d
-    from stg_social__events
-    inner join known_records
-        on known_records.source = 'social'
-        and known_records.source_customer_id = stg_social__events.openid
-    where stg_social__events.occurred_on <= {{ as_of_date() }}
-        and {{ dbt.datediff('stg_social__events.occurred_on', as_of_date(), 'day') }} < 90
-    group by known_records.customer_key
+        sum(engagement_seconds) as social_seconds_read_90d
+    from fct_interactions
+    where channel = 'social'
+        and customer_key is not null
+        and occurred_on <= {{ as_of_date() }}
+        and {{ dbt.datediff('occurred_on', as_of_date(), 'day') }} < 90
+    group by customer_key
 ),
 
 final as (
