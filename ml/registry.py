@@ -1,6 +1,8 @@
 """The model registry: ``ml.model_registry`` rows (table made by ``c360.ddl``) and
-artifacts on disk.
+artifacts on disk (``<models>/<model_name>/<version>.joblib``).
 
+Each model name has at most one champion, the model that scores; a model
+trained since that was not promoted is the challenger, kept with its figures.
 An artifact is loaded only if its SHA-256 matches the registry, since
 unpickling a tampered file would run its code.
 """
@@ -28,13 +30,16 @@ class RegisteredModel:
     artifact_path: str
     artifact_sha256: str
     features: list[str]
+    metrics: dict
 
 
 def library_versions() -> dict:
+    import numpy
     import pandas
     import sklearn
 
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "pandas": pandas.__version__}
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "pandas": pandas.__version__,
+            "numpy": numpy.__version__, "joblib": joblib.__version__}
 
 
 def sha256_of(path: Path) -> str:
@@ -42,8 +47,8 @@ def sha256_of(path: Path) -> str:
 
 
 def save_and_register(warehouse: Warehouse, models_dir: Path, model, *, model_name: str, model_version: str,
-                      train_as_of, validation_as_of, horizon_days: int, features: list[str], metrics: dict,
-                      promote: bool) -> RegisteredModel:
+                      train_from, train_as_of, validation_as_of, horizon_days: int, features: list[str],
+                      metrics: dict, promote: bool) -> RegisteredModel:
     path = models_dir / model_name / f"{model_version}.joblib"
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
@@ -52,27 +57,37 @@ def save_and_register(warehouse: Warehouse, models_dir: Path, model, *, model_na
         if promote:
             cur.execute("update ml.model_registry set is_champion = false where model_name = %s", (model_name,))
         cur.execute(
-            "insert into ml.model_registry (model_name, model_version, train_as_of, validation_as_of, horizon_days,"
-            " features, metrics, library_versions, artifact_path, artifact_sha256, is_champion)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " on conflict (model_name, model_version) do update set metrics = excluded.metrics,"
+            "insert into ml.model_registry (model_name, model_version, train_from, train_as_of, validation_as_of,"
+            " horizon_days, features, metrics, library_versions, artifact_path, artifact_sha256, is_champion)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " on conflict (model_name, model_version) do update set train_from = excluded.train_from,"
+            " train_as_of = excluded.train_as_of, validation_as_of = excluded.validation_as_of,"
+            " features = excluded.features, metrics = excluded.metrics, library_versions = excluded.library_versions,"
             " artifact_path = excluded.artifact_path, artifact_sha256 = excluded.artifact_sha256,"
             " is_champion = excluded.is_champion, trained_at = now()",
-            (model_name, model_version, train_as_of, validation_as_of, horizon_days, json.dumps(features),
+            (model_name, model_version, train_from, train_as_of, validation_as_of, horizon_days, json.dumps(features),
              json.dumps(metrics), json.dumps(library_versions()), str(path), digest, promote),
         )
-    return RegisteredModel(model_name, model_version, str(path), digest, features)
+    return RegisteredModel(model_name, model_version, str(path), digest, features, metrics)
+
+
+def _newest(warehouse: Warehouse, where: str, params: tuple) -> RegisteredModel | None:
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("select model_name, model_version, artifact_path, artifact_sha256, features, metrics"
+                    f" from ml.model_registry where {where} order by trained_at desc limit 1", params)
+        row = cur.fetchone()
+    return RegisteredModel(*row) if row else None
 
 
 def champion(warehouse: Warehouse, model_name: str) -> RegisteredModel | None:
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(
-            "select model_name, model_version, artifact_path, artifact_sha256, features from ml.model_registry"
-            " where model_name = %s and is_champion",
-            (model_name,),
-        )
-        row = cur.fetchone()
-    return RegisteredModel(*row) if row else None
+    return _newest(warehouse, "model_name = %s and is_champion", (model_name,))
+
+
+def challenger(warehouse: Warehouse, model_name: str) -> RegisteredModel | None:
+    """The newest model trained after the champion (or with none) that was not promoted."""
+    return _newest(warehouse, "model_name = %s and not is_champion and trained_at > coalesce((select max(trained_at)"
+                              " from ml.model_registry where model_name = %s and is_champion), '-infinity')",
+                   (model_name, model_name))
 
 
 def load_artifact(model: RegisteredModel):

@@ -1,146 +1,142 @@
-"""Train the purchase-propensity model on one as-of date, validate it out of
-time on a later one, compare it with simple baselines and register it."""
+"""Train a propensity model on past as-of dates, validate it out of time on a
+later one next to the baselines, and register it: champion if it beats the best
+baseline and the current champion on the same validation date, else challenger."""
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.model_selection import GroupKFold, cross_val_score
 
 from c360.config import Workspace
 from c360.warehouse import Warehouse
-from ml import registry
-from ml.dataset import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, build_features, load_features, purchase_labels
+from ml import evaluation, registry
+from ml.candidates import CANDIDATES, make_pipeline
+from ml.dataset import FEATURES, bought_within, build_features, first_order_date, load_features
+from ml.targets import Target
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "purchase_30d"
-HORIZON_DAYS = 30
 # weekly snapshots stacked into one training set: more examples of each rhythm
 TRAINING_SNAPSHOTS = 4
-SEED = 7
-MONEY_FEATURES = ["monetary", "net_amount_90d"]  # can be negative: scaled, not logged
-# no order yet: treat as a year since the last one and no rhythm
-NEVER_ORDERED_DAYS = 365
-
-
-def make_pipeline() -> Pipeline:
-    """One Pipeline: one-hot the stage, log-scale counts and durations, standardise, then a
-    regularised logistic regression. On a few thousand customers it beats the tree ensembles
-    we tried, which overfit (see the issue notes)."""
-    counts = [c for c in NUMERIC_FEATURES if c not in MONEY_FEATURES]
-    preprocess = ColumnTransformer(
-        [
-            ("stage", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CATEGORICAL_FEATURES),
-            ("counts", Pipeline([
-                ("missing", SimpleImputer(strategy="constant", fill_value=NEVER_ORDERED_DAYS)),
-                ("log", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
-                ("scale", StandardScaler()),
-            ]), counts),
-            ("money", Pipeline([
-                ("missing", SimpleImputer(strategy="constant", fill_value=0)),
-                ("scale", StandardScaler()),
-            ]), MONEY_FEATURES),
-        ],
-        verbose_feature_names_out=False,
-    )
-    classifier = LogisticRegression(C=0.5, max_iter=2000, random_state=SEED)
-    return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
-
-
-def top_decile_lift(y: pd.Series, score: np.ndarray) -> float:
-    order = np.argsort(-score, kind="stable")
-    top = y.to_numpy()[order[: max(1, len(order) // 10)]]
-    base = y.mean()
-    return float(top.mean() / base) if base > 0 else float("nan")
-
-
-def evaluate(y: pd.Series, score: np.ndarray) -> dict:
-    return {
-        "roc_auc": float(roc_auc_score(y, score)),
-        "pr_auc": float(average_precision_score(y, score)),
-        "top_decile_lift": top_decile_lift(y, score),
-    }
-
-
-def baseline_scores(features: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Rankings a model must beat: recency alone, and an RFM-style sum of quintile ranks."""
-    recency = -features["days_since_last_order"].fillna(10_000).to_numpy()
-    ranks = [features[c].rank(pct=True).to_numpy() for c in ("frequency", "monetary")]
-    rfm = pd.Series(recency).rank(pct=True).to_numpy() + ranks[0] + ranks[1]
-    return {"recency": recency, "rfm": rfm}
+SNAPSHOT_EVERY_DAYS = 7
+MIN_HISTORY_DAYS = 28  # a snapshot needs this much order history behind it to say anything
+SELECTION_FOLDS = 3
+RETRAIN_EVERY_DAYS = 7
 
 
 class NotEnoughHistory(ValueError):
-    """The warehouse cannot yet show buyers and non-buyers in both windows."""
+    """The warehouse cannot yet show positives and negatives in both windows."""
 
 
-def _snapshot(warehouse: Warehouse, workspace: Workspace, day: date) -> tuple[pd.DataFrame, pd.Series]:
-    build_features(warehouse, workspace, day)
-    x = load_features(warehouse, day)
-    return x, purchase_labels(warehouse, x, day, HORIZON_DAYS)
+@dataclass(frozen=True)
+class Schedule:
+    """Training snapshots and the validation date. Every training label ends by the
+    validation date, and the validation labels end by the as-of date: out of time."""
+
+    train_dates: list[date]
+    validation_as_of: date
 
 
-def train(warehouse: Warehouse, workspace: Workspace, as_of: date) -> registry.RegisteredModel:
-    """Validate out of time at as_of - h (labels up to as_of); train on weekly snapshots
-    whose labels all end by the validation date, the latest at as_of - 2h."""
-    validation_as_of = as_of - timedelta(days=HORIZON_DAYS)
-    train_as_of = validation_as_of - timedelta(days=HORIZON_DAYS)
-    snapshots = [_snapshot(warehouse, workspace, train_as_of - timedelta(weeks=k)) for k in range(TRAINING_SNAPSHOTS)]
+def schedule(as_of: date, horizon_days: int, first_order_on: date | None) -> Schedule:
+    validation_as_of = as_of - timedelta(days=horizon_days)
+    latest = validation_as_of - timedelta(days=horizon_days)
+    earliest = first_order_on + timedelta(days=MIN_HISTORY_DAYS) if first_order_on else latest + timedelta(days=1)
+    train_dates = [d for k in range(TRAINING_SNAPSHOTS)
+                   if (d := latest - timedelta(days=k * SNAPSHOT_EVERY_DAYS)) >= earliest]
+    if not train_dates:
+        raise NotEnoughHistory(f"a {horizon_days}-day horizon needs order history from {latest - timedelta(days=MIN_HISTORY_DAYS)}"
+                               f" to validate on {validation_as_of}; it starts {first_order_on}")
+    return Schedule(sorted(train_dates), validation_as_of)
+
+
+def snapshot(warehouse: Warehouse, day: date, target: Target) -> tuple[pd.DataFrame, pd.Series]:
+    """The target's population on a day, and their labels."""
+    features = load_features(warehouse, day)
+    features = features[target.population(features)]
+    return features, target.labels(bought_within(warehouse, features.index, day, target.horizon_days))
+
+
+def select_classifier(x: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+    """Each candidate's ROC AUC over folds of the training rows that never split a
+    customer (their weekly snapshots are near copies), best first."""
+    folds = GroupKFold(n_splits=SELECTION_FOLDS)
+    aucs = {name: float(np.mean(cross_val_score(make_pipeline(name, calibrated=False), x[FEATURES], y,
+                                                groups=x.index, cv=folds, scoring="roc_auc")))
+            for name in CANDIDATES}
+    return dict(sorted(aucs.items(), key=lambda item: -item[1]))
+
+
+def champion_auc(warehouse: Warehouse, target: Target, version: str, x: pd.DataFrame, y: pd.Series) -> float | None:
+    """The current champion's ROC AUC on this validation date, for a like-for-like comparison
+    (none to beat when it is the version being retrained, or it reads features no longer built)."""
+    entry = registry.champion(warehouse, target.model_name)
+    if entry is None or entry.model_version == version or not set(entry.features) <= set(x.columns):
+        return None
+    model = registry.load_artifact(entry)
+    return evaluation.evaluate(y, model.predict_proba(x[entry.features])[:, 1])["roc_auc"]
+
+
+def train(warehouse: Warehouse, workspace: Workspace, as_of: date, target: Target) -> registry.RegisteredModel:
+    started = time.perf_counter()
+    version = as_of.strftime("%Y%m%d")  # one per as-of date: retraining a date replaces it
+    plan = schedule(as_of, target.horizon_days, first_order_date(warehouse))
+    build_features(warehouse, workspace, [*plan.train_dates, plan.validation_as_of])
+    snapshots = [snapshot(warehouse, day, target) for day in plan.train_dates]
     x_train = pd.concat([x for x, _ in snapshots])
     y_train = pd.concat([y for _, y in snapshots])
-    x_valid, y_valid = _snapshot(warehouse, workspace, validation_as_of)
+    x_valid, y_valid = snapshot(warehouse, plan.validation_as_of, target)
     if y_train.nunique() < 2 or y_valid.nunique() < 2:
-        raise NotEnoughHistory(f"not enough history to train {MODEL_NAME}: need buyers and non-buyers in"
-                         f" both windows ({train_as_of} and {validation_as_of})")
+        raise NotEnoughHistory(f"not enough history to train {target.model_name}: need positives and negatives"
+                               f" on {plan.train_dates[-1]} and {plan.validation_as_of}")
 
-    model = make_pipeline().fit(x_train[FEATURES], y_train)
+    selection = select_classifier(x_train, y_train)
+    classifier = next(iter(selection))
+    model = make_pipeline(classifier).fit(x_train[FEATURES], y_train)
     predicted = model.predict_proba(x_valid[FEATURES])[:, 1]
-    metrics = {
-        "model": evaluate(y_valid, predicted) | {"brier": float(brier_score_loss(y_valid, predicted))},
-        "baselines": {name: evaluate(y_valid, s) for name, s in baseline_scores(x_valid).items()},
+    baselines = evaluation.baseline_probabilities(x_train, y_train, x_valid, target)
+    metrics = evaluation.compare(y_valid, predicted, baselines) | {
+        "classifier": classifier, "selection_roc_auc": selection,
+        "train_dates": [d.isoformat() for d in plan.train_dates], "validation_as_of": plan.validation_as_of.isoformat(),
         "train_rows": int(len(x_train)), "validation_rows": int(len(x_valid)),
         "train_positive_rate": float(y_train.mean()), "validation_positive_rate": float(y_valid.mean()),
+        # the newest training population's scores: what a day's scores are checked against for drift
+        "score_reference": evaluation.score_reference(model.predict_proba(snapshots[-1][0][FEATURES])[:, 1]),
+        "champion_roc_auc": champion_auc(warehouse, target, version, x_valid, y_valid),
     }
-    best_baseline = max(b["roc_auc"] for b in metrics["baselines"].values())
-    promote = metrics["model"]["roc_auc"] > best_baseline
-    log.info("%s validation AUC %.3f vs best baseline %.3f: %s", MODEL_NAME, metrics["model"]["roc_auc"],
-             best_baseline, "promoted" if promote else "not promoted")
+    auc, best_baseline = metrics["model"]["roc_auc"], evaluation.best_baseline_auc(metrics)
+    promote = auc > best_baseline and auc >= (metrics["champion_roc_auc"] or 0)
+    metrics["training_seconds"] = time.perf_counter() - started
+    log.info("%s\n%s: %s (ROC AUC %.3f; best baseline %.3f; champion %s)", evaluation.format_report(
+        target.model_name, metrics), target.model_name, "champion" if promote else "challenger", auc, best_baseline,
+        "none" if metrics["champion_roc_auc"] is None else f"{metrics['champion_roc_auc']:.3f}")
     return registry.save_and_register(
-        warehouse, workspace.models, model, model_name=MODEL_NAME, model_version=as_of.strftime("%Y%m%d"),
-        train_as_of=train_as_of, validation_as_of=validation_as_of, horizon_days=HORIZON_DAYS,
-        features=FEATURES, metrics=metrics, promote=promote,
+        warehouse, workspace.models, model, model_name=target.model_name, model_version=version,
+        train_from=plan.train_dates[0], train_as_of=plan.train_dates[-1], validation_as_of=plan.validation_as_of,
+        horizon_days=target.horizon_days, features=FEATURES, metrics=metrics, promote=promote,
     )
 
 
-def train_if_due(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
+def training_due(warehouse: Warehouse, as_of: date, target: Target) -> bool:
+    """Weekly: due when no model of this target was trained for a date in the last week."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("select max(validation_as_of + horizon_days) from ml.model_registry where model_name = %s",
+                    (target.model_name,))
+        last_trained_for = cur.fetchone()[0]
+    return last_trained_for is None or not 0 <= (as_of - last_trained_for).days < RETRAIN_EVERY_DAYS
+
+
+def train_if_due(warehouse: Warehouse, workspace: Workspace, as_of: date, target: Target) -> str:
     """The propensity DAG's weekly retraining; a workspace too young to train on gets a
     warning, not a failure (with no champion, scoring scores nobody and says so)."""
-    if not training_due(warehouse, as_of):
-        return "champion is recent; not retraining"
+    if not training_due(warehouse, as_of, target):
+        return f"{target.model_name}: trained within the week; not retraining"
     try:
-        model = train(warehouse, workspace, as_of)
+        model = train(warehouse, workspace, as_of, target)
     except NotEnoughHistory as err:
         log.warning("%s", err)
         return str(err)
     return f"trained {model.model_name} {model.model_version}"
-
-
-def training_due(warehouse: Warehouse, as_of: date, every_days: int = 7) -> bool:
-    """Weekly retraining: due when no model was trained for a date in the last ``every_days``."""
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(
-            "select max(validation_as_of) from ml.model_registry where model_name = %s and is_champion",
-            (MODEL_NAME,),
-        )
-        last_validation = cur.fetchone()[0]
-    if last_validation is None:
-        return True
-    last_trained_for = last_validation + timedelta(days=HORIZON_DAYS)
-    return not (0 <= (as_of - last_trained_for).days < every_days)

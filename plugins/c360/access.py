@@ -69,6 +69,7 @@ GRANTS = (
     Grant(ML, "ml", READ),
     Grant(ML, "ml", WRITE, "model_registry"),
     Grant(ML, "ml", WRITE, "propensity_scores"),
+    Grant(ML, "ml", WRITE, "scoring_runs"),
     Grant(ACTIVATION, "marts", READ),
     Grant(ACTIVATION, "pii", READ),
     Grant(ACTIVATION, "ml", READ, "propensity_scores"),
@@ -210,7 +211,7 @@ def _hand_over_to_transformer(cur, schema: str) -> None:
 
 
 # Tables in the transformer's schemas that bootstrap creates and the admin keeps.
-BOOTSTRAP_OWNED = {"ml": ("model_registry", "propensity_scores")}
+BOOTSTRAP_OWNED = {"ml": ("model_registry", "propensity_scores", "scoring_runs")}
 
 
 def views_bypassing_grants(cur, schemas: tuple[str, ...]) -> list[str]:

@@ -94,6 +94,7 @@ create table if not exists ml.model_registry (
     model_name      text not null,
     model_version   text not null,
     trained_at      timestamptz not null default now(),
+    train_from      date,
     train_as_of     date not null,
     validation_as_of date not null,
     horizon_days    integer not null,
@@ -114,6 +115,18 @@ create table if not exists ml.propensity_scores (
     score_decile    integer not null check (score_decile between 1 and 10),
     scored_at       timestamptz not null default now(),
     primary key (model_name, scored_for_date, customer_key)
+);
+alter table ml.model_registry add column if not exists train_from date;
+-- one row per model and scored date: how many were scored, and the drift of the scores against training
+create table if not exists ml.scoring_runs (
+    model_name      text not null,
+    scored_for_date date not null,
+    model_version   text not null,
+    customers       bigint not null,
+    psi             double precision,
+    drifted         boolean not null,
+    scored_at       timestamptz not null default now(),
+    primary key (model_name, scored_for_date)
 );
 """
 

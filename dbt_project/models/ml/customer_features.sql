@@ -1,104 +1,344 @@
-{{ config(unique_key=['customer_key', 'as_of_date'], incremental_strategy='delete+insert') }}
-{# Propensity features of every customer known on the as-of date, one row per
-   customer and date. Point-in-time: only data dated on or before the as-of
-   date is read, and only from models that do not themselves depend on the
-   as-of variable (a view bakes in the date of the build that created it). #}
+{{ config(unique_key=['customer_key', 'as_of_date'], incremental_strategy='delete+insert',
+          on_schema_change='sync_all_columns') }}
+{# Propensity features of every customer known on an as-of date, one row per
+   customer and date: the as-of date, or each of var('feature_dates') (a list,
+   so training builds its past dates in one run). Re-building a date replaces it.
+
+   Point-in-time: a feature for a date reads only what is dated on or before it
+   (orders, money movements, interactions, sends, tickets opened), a ticket's
+   closure and satisfaction only once it closed by then, an app device's events
+   only once someone had logged in on it, and a follower's reach from the
+   version of their profile known on that day. People are today's
+   (customer_key): a record first seen after the date does not count. #}
+{%- set dates = var('feature_dates', none) or [var('as_of_date')] %}
+{%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
+fct_orders as (select * from {{ ref('fct_orders') }}),
 fct_interactions as (select * from {{ ref('fct_interactions') }}),
-customer_lifecycle_history as (select * from {{ ref('customer_lifecycle_history') }}),
+fct_campaign_touches as (select * from {{ ref('fct_campaign_touches') }}),
+fct_service_tickets as (select * from {{ ref('fct_service_tickets') }}),
+stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
+{# staging keeps a profile's latest version only; reach on a past day needs the
+   version known then, so it comes from the append-only raw history #}
+social_follower_versions as (select * from {{ source('social', 'social_followers') }}),
+
+feature_dates as (
+    {%- for day in dates %}
+    select cast('{{ modules.datetime.date.fromisoformat(day | string) }}' as date) as as_of_date
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
 
 known_records as (
-    select * from int_identity_resolved
-    where cast(first_seen_at as date) <= {{ as_of_date() }}
+    select feature_dates.as_of_date, int_identity_resolved.*
+    from int_identity_resolved
+    inner join feature_dates on cast(int_identity_resolved.first_seen_at as date) <= feature_dates.as_of_date
 ),
 
 customers as (
     select
+        as_of_date,
         customer_key,
         cast(min(first_seen_at) as date) as first_seen_on,
         max(case when source = 'shop' then 1 else 0 end) as has_shop_account,
-        max(case when source = 'pos' then 1 else 0 end) as has_store_purchases,
-        max(case when source = 'social' then 1 else 0 end) as is_social_follower
+        max(case when source = 'pos' and source_customer_id like 'card:%' then 1 else 0 end) as is_member,
+        max(case when source = 'social' then 1 else 0 end) as is_social_follower,
+        max(case when source = 'app' then 1 else 0 end) as has_app_account,
+        max(case when source = 'campaigns' then 1 else 0 end) as is_campaign_contact
     from known_records
-    group by customer_key
+    group by as_of_date, customer_key
 ),
 
-transactions_to_date as (
-    select * from int_customer_transactions
-    where occurred_on <= {{ as_of_date() }}
+orders_to_date as (
+    select
+        feature_dates.as_of_date,
+        fct_orders.customer_key,
+        fct_orders.source,
+        fct_orders.ordered_on,
+        {{ days_before.format(column='fct_orders.ordered_on') }} as days_before,
+        lag(fct_orders.ordered_on) over (
+            partition by feature_dates.as_of_date, fct_orders.customer_key
+            order by fct_orders.ordered_on, fct_orders.order_key
+        ) as previous_ordered_on
+    from fct_orders
+    inner join feature_dates on fct_orders.ordered_on <= feature_dates.as_of_date
+    where fct_orders.customer_key is not null
 ),
 
-{% set days_before = "(" ~ dbt.datediff('occurred_on', as_of_date(), 'day') ~ ")" %}
 order_stats as (
     select
+        as_of_date,
         customer_key,
         count(*) as frequency,
-        min(occurred_on) as first_order_on,
-        max(occurred_on) as last_order_on,
-        sum(case when {{ days_before }} < 30 then 1 else 0 end) as orders_30d,
-        sum(case when {{ days_before }} < 90 then 1 else 0 end) as orders_90d,
-        sum(case when {{ days_before }} < 180 then 1 else 0 end) as orders_180d
-    from transactions_to_date
-    where transaction_type = 'order'
-    group by customer_key
+        min(ordered_on) as first_order_on,
+        max(ordered_on) as last_order_on,
+        max(previous_ordered_on) as previous_order_on,
+        sum(case when days_before < 30 then 1 else 0 end) as orders_30d,
+        sum(case when days_before < 90 then 1 else 0 end) as orders_90d,
+        sum(case when days_before >= 90 and days_before < 180 then 1 else 0 end) as orders_90_180d,
+        sum(case when source = 'pos' then 1 else 0 end) as store_orders,
+        stddev_samp({{ dbt.datediff('previous_ordered_on', 'ordered_on', 'day') }}) as stddev_days_between_orders
+    from orders_to_date
+    group by as_of_date, customer_key
 ),
 
 money as (
     select
-        customer_key,
-        sum(amount) as monetary,
-        sum(case when {{ days_before }} < 90 then amount else 0 end) as net_amount_90d,
-        sum(case when transaction_type <> 'order' then 1 else 0 end) as returns_and_cancellations
-    from transactions_to_date
-    group by customer_key
+        feature_dates.as_of_date,
+        int_customer_transactions.customer_key,
+        sum(int_customer_transactions.amount) as monetary,
+        sum(case when {{ days_before.format(column='int_customer_transactions.occurred_on') }} < 90
+            then int_customer_transactions.amount else 0 end) as net_amount_90d,
+        sum(case when int_customer_transactions.transaction_type <> 'order' then 1 else 0 end)
+            as returns_and_cancellations
+    from int_customer_transactions
+    inner join feature_dates on int_customer_transactions.occurred_on <= feature_dates.as_of_date
+    group by feature_dates.as_of_date, int_customer_transactions.customer_key
+),
+
+interactions_to_date as (
+    select
+        feature_dates.as_of_date,
+        fct_interactions.customer_key,
+        fct_interactions.customer_lookup_id,
+        fct_interactions.channel,
+        fct_interactions.event_type,
+        fct_interactions.engagement_seconds,
+        {{ days_before.format(column='fct_interactions.occurred_on') }} as days_before
+    from fct_interactions
+    inner join feature_dates on fct_interactions.occurred_on <= feature_dates.as_of_date
+    where fct_interactions.customer_key is not null
 ),
 
 social as (
     select
+        as_of_date,
         customer_key,
-        count(*) as social_interactions_90d,
-        sum(engagement_seconds) as social_seconds_read_90d
-    from fct_interactions
+        {# engagement now against the two months before: people who stop buying mostly stop engaging too #}
+        sum(case when days_before < 30 and event_type not in ('follow', 'unfollow') then 1 else 0 end)
+            as social_interactions_30d,
+        sum(case when days_before >= 30 and days_before < 90 and event_type not in ('follow', 'unfollow')
+            then 1 else 0 end) as social_interactions_30_90d,
+        sum(case when days_before < 90 then coalesce(engagement_seconds, 0) else 0 end) as social_seconds_read_90d,
+        sum(case when days_before < 90 and event_type = 'share' then 1 else 0 end) as social_shares_90d,
+        min(case when event_type not in ('follow', 'unfollow') then days_before end) as days_since_social_interaction
+    from interactions_to_date
     where channel = 'social'
-        and customer_key is not null
-        and occurred_on <= {{ as_of_date() }}
-        and {{ dbt.datediff('occurred_on', as_of_date(), 'day') }} < 90
-    group by customer_key
+    group by as_of_date, customer_key
+),
+
+reach_versions as (
+    select
+        feature_dates.as_of_date,
+        social_follower_versions.openid,
+        social_follower_versions.follower_count,
+        row_number() over (
+            partition by feature_dates.as_of_date, social_follower_versions.openid
+            order by social_follower_versions.updated_at desc, social_follower_versions._loaded_at desc
+        ) as version_rank
+    from social_follower_versions
+    inner join feature_dates on cast(social_follower_versions.updated_at as date) <= feature_dates.as_of_date
+),
+
+{# followed_at and unfollowed_at are dated, so the latest profile can tell who followed on a past day #}
+social_profiles as (
+    select
+        known_records.as_of_date,
+        known_records.customer_key,
+        max(case when cast(stg_social__followers.followed_at as date) <= known_records.as_of_date
+                  and (stg_social__followers.unfollowed_at is null
+                       or cast(stg_social__followers.unfollowed_at as date) > known_records.as_of_date)
+            then 1 else 0 end) as is_following,
+        max(reach_versions.follower_count) as social_follower_count
+    from known_records
+    inner join stg_social__followers on known_records.source_customer_id = stg_social__followers.openid
+    left join reach_versions
+        on stg_social__followers.openid = reach_versions.openid
+        and known_records.as_of_date = reach_versions.as_of_date
+        and reach_versions.version_rank = 1
+    where known_records.source = 'social'
+    group by known_records.as_of_date, known_records.customer_key
+),
+
+{# a device's events are someone's from its first login on; before that day nobody knew whose they were #}
+device_first_logins as (
+    select customer_lookup_id, min(occurred_on) as first_login_on
+    from fct_interactions
+    where channel = 'app' and event_type = 'login'
+    group by customer_lookup_id
+),
+
+app as (
+    select
+        interactions_to_date.as_of_date,
+        interactions_to_date.customer_key,
+        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'session_start'
+            then 1 else 0 end) as app_sessions_30d,
+        sum(case when interactions_to_date.days_before >= 30 and interactions_to_date.days_before < 90
+                  and interactions_to_date.event_type = 'session_start' then 1 else 0 end) as app_sessions_30_90d,
+        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'product_view'
+            then 1 else 0 end) as app_product_views_30d,
+        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'cart_add'
+            then 1 else 0 end) as app_cart_adds_30d,
+        min(interactions_to_date.days_before) as days_since_app_event
+    from interactions_to_date
+    inner join device_first_logins
+        on interactions_to_date.customer_lookup_id = device_first_logins.customer_lookup_id
+        and device_first_logins.first_login_on <= interactions_to_date.as_of_date
+    where interactions_to_date.channel = 'app'
+    group by interactions_to_date.as_of_date, interactions_to_date.customer_key
+),
+
+campaign_responses as (
+    select
+        as_of_date,
+        customer_key,
+        sum(case when days_before < 180 and event_type = 'open' then 1 else 0 end) as campaign_opens_180d,
+        sum(case when days_before < 180 and event_type = 'click' then 1 else 0 end) as campaign_clicks_180d,
+        sum(case when days_before < 180 and event_type = 'conversion' then 1 else 0 end)
+            as campaign_conversions_180d,
+        max(case when event_type = 'unsubscribe' then 1 else 0 end) as has_unsubscribed
+    from interactions_to_date
+    where channel = 'campaigns'
+    group by as_of_date, customer_key
+),
+
+sends_to_date as (
+    select feature_dates.as_of_date, fct_campaign_touches.customer_key, fct_campaign_touches.touched_at,
+        {{ days_before.format(column='fct_campaign_touches.touched_at') }} as days_before
+    from fct_campaign_touches
+    inner join feature_dates on cast(fct_campaign_touches.touched_at as date) <= feature_dates.as_of_date
+    where fct_campaign_touches.customer_key is not null and not fct_campaign_touches.is_holdout
+),
+
+{# responsiveness: orders in the attribution window after a send, both on or before the as-of date #}
+orders_after_sends as (
+    select sends_to_date.as_of_date, sends_to_date.customer_key, count(*) as orders_after_sends_180d
+    from sends_to_date
+    inner join fct_orders
+        on fct_orders.customer_key = sends_to_date.customer_key
+        and fct_orders.ordered_at > sends_to_date.touched_at
+        and fct_orders.ordered_at <= sends_to_date.touched_at + interval '{{ var("campaign_attribution_days") }} days'
+        and fct_orders.ordered_on <= sends_to_date.as_of_date
+    where sends_to_date.days_before < 180
+    group by sends_to_date.as_of_date, sends_to_date.customer_key
+),
+
+campaign_sends as (
+    select
+        as_of_date,
+        customer_key,
+        sum(case when days_before < 180 then 1 else 0 end) as campaign_sends_180d,
+        min(days_before) as days_since_campaign_send
+    from sends_to_date
+    group by as_of_date, customer_key
+),
+
+service as (
+    select
+        feature_dates.as_of_date,
+        fct_service_tickets.customer_key,
+        sum(case when {{ days_before.format(column='fct_service_tickets.opened_on') }} < 180 then 1 else 0 end)
+            as tickets_180d,
+        sum(case when {{ days_before.format(column='fct_service_tickets.opened_on') }} < 180
+                  and fct_service_tickets.category = 'complaint' then 1 else 0 end) as complaints_180d,
+        sum(case when fct_service_tickets.closed_at is null
+                  or cast(fct_service_tickets.closed_at as date) > feature_dates.as_of_date then 1 else 0 end)
+            as open_tickets,
+        avg(case when cast(fct_service_tickets.closed_at as date) <= feature_dates.as_of_date
+            then fct_service_tickets.satisfaction_score end) as avg_satisfaction,
+        sum(case when cast(fct_service_tickets.closed_at as date) <= feature_dates.as_of_date
+                  and fct_service_tickets.satisfaction_score <= 2 then 1 else 0 end) as low_satisfaction_tickets,
+        min({{ days_before.format(column='fct_service_tickets.opened_on') }}) as days_since_ticket
+    from fct_service_tickets
+    inner join feature_dates on fct_service_tickets.opened_on <= feature_dates.as_of_date
+    where fct_service_tickets.customer_key is not null
+    group by feature_dates.as_of_date, fct_service_tickets.customer_key
 ),
 
 final as (
     select
         customers.customer_key,
-        {{ as_of_date() }} as as_of_date,
-        {{ dbt.datediff('customers.first_seen_on', as_of_date(), 'day') }} as tenure_days,
-        {{ dbt.datediff('order_stats.last_order_on', as_of_date(), 'day') }} as days_since_last_order,
+        customers.as_of_date,
+        {{ dbt.datediff('customers.first_seen_on', 'customers.as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('order_stats.last_order_on', 'customers.as_of_date', 'day') }} as days_since_last_order,
+        {{ dbt.datediff('order_stats.first_order_on', 'customers.as_of_date', 'day') }} as days_since_first_order,
         coalesce(order_stats.frequency, 0) as frequency,
         coalesce(money.monetary, 0) as monetary,
         coalesce(order_stats.orders_30d, 0) as orders_30d,
         coalesce(order_stats.orders_90d, 0) as orders_90d,
-        coalesce(order_stats.orders_180d, 0) as orders_180d,
+        coalesce(order_stats.orders_90_180d, 0) as orders_90_180d,
         coalesce(money.net_amount_90d, 0) as net_amount_90d,
+        money.monetary / nullif(order_stats.frequency, 0) as average_order_value,
+        coalesce(money.returns_and_cancellations, 0) as returns_and_cancellations,
+        {# rhythm: the customer's own average gap, its spread, and how overdue they are against it #}
         case when order_stats.frequency > 1
             then {{ dbt.datediff('order_stats.first_order_on', 'order_stats.last_order_on', 'day') }}
                  / (order_stats.frequency - 1.0)
         end as avg_days_between_orders,
-        coalesce(money.returns_and_cancellations, 0) as returns_and_cancellations,
-        coalesce(social.social_interactions_90d, 0) as social_interactions_90d,
+        order_stats.stddev_days_between_orders,
+        case when order_stats.frequency > 1
+            then {{ dbt.datediff('order_stats.last_order_on', 'customers.as_of_date', 'day') }}
+                 * (order_stats.frequency - 1.0)
+                 / nullif({{ dbt.datediff('order_stats.first_order_on', 'order_stats.last_order_on', 'day') }}, 0)
+        end as overdue_ratio,
+        {{ lifecycle_stage('coalesce(order_stats.frequency, 0)', 'order_stats.first_order_on',
+                           'order_stats.last_order_on', 'order_stats.previous_order_on', 'customers.as_of_date') }}
+            as lifecycle_stage,
+        coalesce(social.social_interactions_30d, 0) as social_interactions_30d,
+        coalesce(social.social_interactions_30_90d, 0) as social_interactions_30_90d,
         coalesce(social.social_seconds_read_90d, 0) as social_seconds_read_90d,
+        coalesce(social.social_shares_90d, 0) as social_shares_90d,
+        social.days_since_social_interaction,
+        coalesce(social_profiles.is_following, 0) as is_following,
+        social_profiles.social_follower_count,
+        coalesce(campaign_sends.campaign_sends_180d, 0) as campaign_sends_180d,
+        coalesce(campaign_responses.campaign_opens_180d, 0) as campaign_opens_180d,
+        coalesce(campaign_responses.campaign_clicks_180d, 0) as campaign_clicks_180d,
+        coalesce(campaign_responses.campaign_conversions_180d, 0) as campaign_conversions_180d,
+        coalesce(orders_after_sends.orders_after_sends_180d, 0) as orders_after_sends_180d,
+        coalesce(campaign_responses.has_unsubscribed, 0) as has_unsubscribed,
+        campaign_sends.days_since_campaign_send,
+        coalesce(service.tickets_180d, 0) as tickets_180d,
+        coalesce(service.complaints_180d, 0) as complaints_180d,
+        coalesce(service.open_tickets, 0) as open_tickets,
+        service.avg_satisfaction,
+        coalesce(service.low_satisfaction_tickets, 0) as low_satisfaction_tickets,
+        service.days_since_ticket,
+        coalesce(app.app_sessions_30d, 0) as app_sessions_30d,
+        coalesce(app.app_sessions_30_90d, 0) as app_sessions_30_90d,
+        coalesce(app.app_product_views_30d, 0) as app_product_views_30d,
+        coalesce(app.app_cart_adds_30d, 0) as app_cart_adds_30d,
+        app.days_since_app_event,
+        {# channel mix #}
+        coalesce(order_stats.store_orders, 0) * 1.0 / nullif(order_stats.frequency, 0) as store_order_share,
         customers.has_shop_account,
-        customers.has_store_purchases,
+        customers.is_member,
         customers.is_social_follower,
-        coalesce(customer_lifecycle_history.lifecycle_stage, 'unknown') as lifecycle_stage
+        customers.has_app_account,
+        customers.is_campaign_contact
     from customers
-    left join order_stats on customers.customer_key = order_stats.customer_key
-    left join money on customers.customer_key = money.customer_key
-    left join social on customers.customer_key = social.customer_key
-    left join customer_lifecycle_history
-        on customers.customer_key = customer_lifecycle_history.customer_key
-        and customer_lifecycle_history.as_of_date = {{ as_of_date() }}
+    left join order_stats
+        on customers.customer_key = order_stats.customer_key and customers.as_of_date = order_stats.as_of_date
+    left join money on customers.customer_key = money.customer_key and customers.as_of_date = money.as_of_date
+    left join social on customers.customer_key = social.customer_key and customers.as_of_date = social.as_of_date
+    left join social_profiles
+        on customers.customer_key = social_profiles.customer_key
+        and customers.as_of_date = social_profiles.as_of_date
+    left join app on customers.customer_key = app.customer_key and customers.as_of_date = app.as_of_date
+    left join campaign_sends
+        on customers.customer_key = campaign_sends.customer_key
+        and customers.as_of_date = campaign_sends.as_of_date
+    left join campaign_responses
+        on customers.customer_key = campaign_responses.customer_key
+        and customers.as_of_date = campaign_responses.as_of_date
+    left join orders_after_sends
+        on customers.customer_key = orders_after_sends.customer_key
+        and customers.as_of_date = orders_after_sends.as_of_date
+    left join service on customers.customer_key = service.customer_key and customers.as_of_date = service.as_of_date
 )
 
 select * from final
