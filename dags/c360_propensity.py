@@ -1,11 +1,18 @@
 """
 ### c360 propensity
 
-When the marts are fresh: retrain the purchase-in-30-days model if a week has
-passed since the champion was trained (fit on one as-of date, validated out of
-time on a later one, promoted only if it beats the recency and RFM baselines;
-see `ml.model_registry`), then score every customer into
-`ml.propensity_scores` for the day. Re-scoring a day replaces its scores.
+When the marts are fresh, for each model (`purchase_30d`: a purchase in the
+next 30 days; `churn_90d`: no purchase in the next 90 days among recent buyers;
+horizons from `C360_PURCHASE_HORIZON_DAYS` and `C360_CHURN_HORIZON_DAYS`):
+
+- **retrain** weekly: features as of past dates (point-in-time), fit on one
+  date's customers and validated out of time on a later one, next to the RFM
+  and recency baselines. It becomes champion only if it beats the best baseline
+  and the current champion; otherwise it is kept as challenger
+  (`ml.model_registry`, artifacts under the workspace's `models/`).
+- **score** daily: every customer (for churn, every recent buyer) with the
+  champion into `ml.propensity_scores`; re-scoring a day replaces its scores.
+  The scores' PSI against training is in `ml.scoring_runs` and warns in the log.
 """
 import pendulum
 from airflow.sdk import dag, task
@@ -27,15 +34,16 @@ DEFAULT_ARGS = {"retries": 1, "retry_delay": pendulum.duration(minutes=2), "owne
 )
 def c360_propensity():
     @task
-    def retrain_if_due(**context):
+    def retrain_if_due(kind: str, **context):
         from c360.access import ML
         from c360.config import Workspace
         from c360.runtime import as_of_date
         from c360.warehouse import open_warehouse
+        from ml.targets import target
         from ml.train import train_if_due
 
         workspace = Workspace.from_env()
-        return train_if_due(open_warehouse(workspace, role=ML), workspace, as_of_date(context))
+        return train_if_due(open_warehouse(workspace, role=ML), workspace, as_of_date(context), target(kind))
 
     @task(outlets=[SCORES])
     def score_customers(**context):
@@ -44,15 +52,16 @@ def c360_propensity():
         from c360.runtime import announce, as_of_date
         from c360.warehouse import open_warehouse
         from ml.score import score
-        from ml.train import MODEL_NAME
+        from ml.targets import targets
 
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
-        scored = score(open_warehouse(workspace, role=ML), workspace, as_of, MODEL_NAME)
-        announce(context, SCORES, as_of, scored=scored)
+        runs = score(open_warehouse(workspace, role=ML), workspace, as_of, targets())
+        scored = {run.model_name: run.customers for run in runs}
+        announce(context, SCORES, as_of, **scored)
         return scored
 
-    retrain_if_due() >> score_customers()
+    retrain_if_due.expand(kind=["purchase", "churn"]) >> score_customers()
 
 
 c360_propensity()

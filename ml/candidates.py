@@ -29,10 +29,12 @@ NEVER_DAYS = 365
 
 def gradient_boosting() -> HistGradientBoostingClassifier:
     """Shallow trees, a slow learning rate, large leaves and an L2 penalty: the
-    regularisation that keeps it from memorising a few thousand customers.
-    Missing values (no order yet, no reach known) are split on natively."""
+    regularisation that keeps it from memorising a few thousand customers (250
+    trees at half the rate ranked no better on the simulated brand and took
+    twice as long to score). Missing values (no order yet, no reach known) are
+    split on natively."""
     return HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=250, max_depth=3, max_leaf_nodes=8, min_samples_leaf=80,
+        learning_rate=0.1, max_iter=100, max_depth=3, max_leaf_nodes=8, min_samples_leaf=80,
         l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=SEED,
     )
 

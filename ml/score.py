@@ -6,7 +6,6 @@ day's scores against training's; drift warns, it does not fail the run.
 """
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,7 @@ import pandas as pd
 from c360.config import Workspace
 from c360.warehouse import Warehouse
 from ml import evaluation, registry
-from ml.dataset import build_features, load_features
+from ml.dataset import build_features, copy_in, load_features
 from ml.targets import Target
 
 log = logging.getLogger(__name__)
@@ -44,13 +43,10 @@ def deciles(scores: np.ndarray) -> np.ndarray:
 
 def write_scores(warehouse: Warehouse, scores: pd.DataFrame, run: ScoringRun, as_of: date) -> None:
     """Replace the model's scores for the date and record the run, set-based."""
-    buffer = io.StringIO()
-    scores[SCORE_COLUMNS].to_csv(buffer, index=False, header=False)
-    buffer.seek(0)
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute("delete from ml.propensity_scores where model_name = %s and scored_for_date = %s",
                     (run.model_name, as_of))
-        cur.copy_expert(f"copy ml.propensity_scores ({', '.join(SCORE_COLUMNS)}) from stdin with (format csv)", buffer)
+        copy_in(cur, "ml.propensity_scores", scores[SCORE_COLUMNS])
         cur.execute(
             "insert into ml.scoring_runs (model_name, scored_for_date, model_version, customers, psi, drifted)"
             " values (%s, %s, %s, %s, %s, %s) on conflict (model_name, scored_for_date) do update set"

@@ -47,13 +47,13 @@ def _horizon(variable: str, default: int) -> int:
     return int(text)
 
 
-def purchase() -> Target:
-    return Target("purchase", _horizon("C360_PURCHASE_HORIZON_DAYS", 30))
+HORIZONS = {"purchase": ("C360_PURCHASE_HORIZON_DAYS", 30), "churn": ("C360_CHURN_HORIZON_DAYS", 90)}
 
 
-def churn() -> Target:
-    return Target("churn", _horizon("C360_CHURN_HORIZON_DAYS", 90))
+def target(kind: str) -> Target:
+    """The purchase or churn target, with its horizon from the environment."""
+    return Target(kind, _horizon(*HORIZONS[kind]))
 
 
 def targets() -> list[Target]:
-    return [purchase(), churn()]
+    return [target(kind) for kind in HORIZONS]

@@ -212,6 +212,13 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_bench_ml(args) -> int:
+    from ml.bench import bench_ml
+
+    print(bench_ml(args.customers, args.days, args.seed, args.score_rows))
+    return 0
+
+
 def cmd_docs(args) -> int:
     """Generate the dbt docs site (models, columns, tests, lineage, the catalog of the
     warehouse as built) and say where it is and how to serve it."""
@@ -287,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--days", type=_positive, default=30, help="days of history (default 30)")
         p.add_argument("--seed", type=int, default=42)
         p.set_defaults(func=cmd_bench)
+    p = benches.add_parser("ml", help="propensity training time, and scoring throughput on resampled features")
+    p.add_argument("--customers", type=_positive, default=3000, help="people in the simulated world (default 3000)")
+    p.add_argument("--days", type=_positive, default=150, help="days of history (default 150; churn_90d needs 210)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--score-rows", type=_positive, default=1_000_000, help="customers to score (default 1000000)")
+    p.set_defaults(func=cmd_bench_ml)
 
     p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
     p.set_defaults(func=cmd_docs)
