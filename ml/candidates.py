@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_selection import VarianceThreshold
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -40,9 +41,12 @@ def gradient_boosting() -> HistGradientBoostingClassifier:
 
 
 def _tree_preprocessing() -> ColumnTransformer:
+    """Numbers as they are, less those with no values at all or one value only, which
+    say nothing and which the trees cannot bin (a channel the brand does not have,
+    a reach no profile version showed by the training dates)."""
     return ColumnTransformer(
         [("stage", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan), CATEGORICAL_FEATURES),
-         ("numbers", "passthrough", NUMERIC_FEATURES)],
+         ("numbers", VarianceThreshold(), NUMERIC_FEATURES)],
         verbose_feature_names_out=False,
     )
 
@@ -54,12 +58,12 @@ def _linear_preprocessing() -> ColumnTransformer:
         [
             ("stage", OneHotEncoder(handle_unknown="ignore", sparse_output=False), CATEGORICAL_FEATURES),
             ("counts", Pipeline([
-                ("missing", SimpleImputer(strategy="constant", fill_value=NEVER_DAYS)),
+                ("missing", SimpleImputer(strategy="constant", fill_value=NEVER_DAYS, keep_empty_features=True)),
                 ("log", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
                 ("scale", StandardScaler()),
             ]), unsigned),
             ("signed", Pipeline([
-                ("missing", SimpleImputer(strategy="constant", fill_value=0)),
+                ("missing", SimpleImputer(strategy="constant", fill_value=0, keep_empty_features=True)),
                 ("scale", StandardScaler()),
             ]), SIGNED_FEATURES),
         ],
@@ -67,10 +71,13 @@ def _linear_preprocessing() -> ColumnTransformer:
     )
 
 
+def logistic_regression() -> LogisticRegression:
+    return LogisticRegression(C=0.5, max_iter=2000, random_state=SEED)
+
+
 CANDIDATES = {
     "gradient_boosting": (_tree_preprocessing, gradient_boosting),
-    "logistic_regression": (_linear_preprocessing,
-                            lambda: LogisticRegression(C=0.5, max_iter=2000, random_state=SEED)),
+    "logistic_regression": (_linear_preprocessing, logistic_regression),
 }
 
 

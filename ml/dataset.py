@@ -32,7 +32,7 @@ NUMERIC_FEATURES = [
     "app_sessions_30d", "app_sessions_30_90d", "app_product_views_30d", "app_cart_adds_30d", "days_since_app_event",
     # channel mix and tenure
     "store_order_share", "has_shop_account", "is_member", "is_social_follower", "has_app_account",
-    "is_campaign_contact", "tenure_days",
+    "is_campaign_contact", "days_since_first_seen",
 ]
 CATEGORICAL_FEATURES = ["lifecycle_stage"]
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES

@@ -41,8 +41,8 @@ def true_purchase_probability(warehouse: Warehouse, state_dir: Path) -> pd.Serie
     return (1 - np.exp(-person.map(expected))).rename("true_probability")
 
 
-def expected_auc(true_probability: pd.Series, score: pd.Series) -> float:
-    """ROC AUC of ``score`` against labels drawn from ``true_probability``, in expectation."""
-    p = true_probability.to_numpy()
-    s = score.reindex(true_probability.index).to_numpy()
+def expected_auc(true_probability, score) -> float:
+    """ROC AUC of ``score`` against labels drawn from ``true_probability`` (aligned, one
+    entry per customer), in expectation."""
+    p, s = np.asarray(true_probability, dtype=float), np.asarray(score, dtype=float)
     return float(roc_auc_score(np.r_[np.ones(len(p)), np.zeros(len(p))], np.r_[s, s], sample_weight=np.r_[p, 1 - p]))

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from ml import evaluation
+from ml.candidates import CANDIDATES, make_pipeline
+from ml.dataset import FEATURES, NUMERIC_FEATURES
 from ml.score import deciles
 from ml.targets import Target, target
 from ml.train import NotEnoughHistory, schedule
@@ -82,3 +84,20 @@ def test_horizons_are_settings_and_name_the_model(monkeypatch):
         monkeypatch.setenv("C360_PURCHASE_HORIZON_DAYS", bad)
         with pytest.raises(ValueError, match="C360_PURCHASE_HORIZON_DAYS"):
             target("purchase")
+
+
+@pytest.mark.parametrize("name", sorted(CANDIDATES))
+def test_every_candidate_trains_on_a_brand_with_orders_only(name):
+    """No social, app, campaign or service data: those features are all zero or all unknown."""
+    rng = np.random.default_rng(3)
+    n = 400
+    features = pd.DataFrame(0.0, index=[f"c{i}" for i in range(n)], columns=NUMERIC_FEATURES)
+    features["frequency"] = rng.poisson(2, n)
+    features["days_since_last_order"] = np.where(features["frequency"] > 0, rng.integers(0, 120, n), np.nan)
+    for never_known in ("social_follower_count", "avg_satisfaction", "days_since_app_event"):
+        features[never_known] = np.nan
+    features["lifecycle_stage"] = np.where(features["frequency"] > 0, "active", "prospect")
+    bought = (rng.random(n) < 0.2 + 0.1 * features["frequency"].clip(upper=5)).astype(int)
+    model = make_pipeline(name).fit(features[FEATURES], bought)
+    scores = model.predict_proba(features[FEATURES])[:, 1]
+    assert np.isfinite(scores).all() and evaluation.evaluate(bought, scores)["roc_auc"] > 0.6

@@ -263,7 +263,7 @@ final as (
     select
         customers.customer_key,
         customers.as_of_date,
-        {{ dbt.datediff('customers.first_seen_on', 'customers.as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('customers.first_seen_on', 'customers.as_of_date', 'day') }} as days_since_first_seen,
         {{ dbt.datediff('order_stats.last_order_on', 'customers.as_of_date', 'day') }} as days_since_last_order,
         {{ dbt.datediff('order_stats.first_order_on', 'customers.as_of_date', 'day') }} as days_since_first_order,
         coalesce(order_stats.frequency, 0) as frequency,
