@@ -2,10 +2,12 @@
 ### c360 activation
 
 When the scores are fresh: build each audience defined in `audiences.yml`,
-keep only customers who accept marketing and have a contact, hold out a
-deterministic control group, and send only the changes since the last sync
-(adds, updates, removes) to the audience's destination. Runs and counts are in
-`ops.sync_log`; snapshots in `activation.audience_members`.
+apply the contact rules (consent, opt-outs, suppressions, pauses, contact caps;
+see `c360.activation.rules`), hold out a deterministic control group, and send
+each destination only the changes against what it holds (adds, updates,
+removes), in batches with idempotency keys. Runs and counts are in
+`ops.sync_log`; who was synced or held out on each date in
+`activation.audience_members`.
 """
 import pendulum
 from airflow.sdk import dag, task
@@ -28,7 +30,7 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": pendulum.duration(minutes=2), "owne
 def c360_activation():
     @task(outlets=[AUDIENCES])
     def sync_audiences(**context):
-        from c360.activation.audiences import load_audiences
+        from c360.activation.audiences import load_definitions
         from c360.activation.sync import sync_audience
         from c360.config import Workspace
         from c360.runtime import announce, as_of_date
@@ -38,7 +40,9 @@ def c360_activation():
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
         warehouse = open_warehouse(workspace, role=ACTIVATION)
-        results = {a.name: vars(sync_audience(warehouse, workspace, a, as_of)) for a in load_audiences(workspace)}
+        definitions = load_definitions(workspace)
+        results = {a.name: vars(sync_audience(warehouse, workspace, a, as_of, definitions.contact_rules))
+                   for a in definitions.audiences}
         announce(context, AUDIENCES, as_of)
         return results
 

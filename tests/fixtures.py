@@ -116,13 +116,21 @@ create table marts.dim_customers (customer_key text, email_sha256 text, phone_sh
 create table marts.customer_lifecycle (customer_key text, lifecycle_stage text);
 create table marts.customer_rfm (customer_key text, rfm_segment text, value_tier text, r_score int, f_score int,
     m_score int, erfm_score numeric);
+create table marts.fct_campaign_touches (customer_key text, is_holdout boolean, touched_at timestamptz,
+    opened boolean, clicked boolean, converted_per_tool boolean, unsubscribed boolean);
+create table marts.fct_interactions (customer_key text, event_type text, occurred_at timestamptz);
+create table marts.fct_orders (customer_key text, ordered_at timestamptz);
 """
+SEEDED_MARTS = "marts.dim_customers, marts.customer_lifecycle, marts.customer_rfm, marts.fct_campaign_touches," \
+               " marts.fct_interactions, marts.fct_orders"
 
 
-def seed_audience_inputs(warehouse, people, day):
-    """Just the marts and scores an audience sync reads. people: (key, accepts_marketing, stage, decile, email)."""
+def seed_audience_inputs(warehouse, people, day, touches=(), interactions=(), orders=()):
+    """Just the marts and scores an audience sync and its contact rules read.
+    people: (key, accepts_marketing, stage, decile, email); touches: (key, touched_at,
+    answered, unsubscribed); interactions and orders: (key, at)."""
     with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute("drop table if exists marts.dim_customers, marts.customer_lifecycle, marts.customer_rfm")
+        cur.execute(f"drop table if exists {SEEDED_MARTS}")
         cur.execute(MARTS_DDL)
         cur.execute("delete from ml.propensity_scores where scored_for_date = %s", (day,))
         for key, consent, stage, decile, email in people:
@@ -132,3 +140,7 @@ def seed_audience_inputs(warehouse, people, day):
             cur.execute("insert into ml.propensity_scores (customer_key, model_name, model_version, scored_for_date,"
                         " score, score_decile) values (%s, 'purchase_30d', 'v1', %s, %s, %s)",
                         (key, day, decile / 10, decile))
+        cur.executemany("insert into marts.fct_campaign_touches values (%s, false, %s, %s, false, false, %s)",
+                        list(touches))
+        cur.executemany("insert into marts.fct_interactions values (%s, 'click', %s)", list(interactions))
+        cur.executemany("insert into marts.fct_orders values (%s, %s)", list(orders))

@@ -1,7 +1,10 @@
 """Audience definitions: validated, and never a way to inject SQL."""
 import pytest
+import yaml
 
-from c360.activation.audiences import load_audiences, parse_audience
+from c360.activation.audiences import load_definitions, parse_audience
+from c360.activation.rules import ContactRules
+from c360.config import Workspace
 from c360.activation.sync import in_holdout
 
 
@@ -12,12 +15,26 @@ def spec(**overrides):
 
 def test_conditions_become_parameterised_sql():
     sql, params = parse_audience(spec()).where_sql()
-    assert sql == "lifecycle.lifecycle_stage in (%s) and scores.score_decile >= %s"
-    assert params == ["at_risk", 8]
+    assert sql == "lifecycle.lifecycle_stage in (%(where_0)s) and scores.score_decile >= %(where_1)s"
+    assert params == {"where_0": "at_risk", "where_1": 8}
 
 
-def test_shipped_audiences_are_valid(workspace):
-    assert {a.name for a in load_audiences(workspace)} >= {"winback_likely_buyers"}
+def test_shipped_audiences_and_contact_rules_are_valid(workspace):
+    definitions = load_definitions(workspace)
+    assert {a.name for a in definitions.audiences} >= {"winback_likely_buyers"}
+    assert definitions.contact_rules == ContactRules(max_contacts=2, per_days=7, pause_after_unanswered=3)
+
+
+@pytest.mark.parametrize("rules, message", [
+    ({"max_contacts": 0}, "at least 1"),
+    ({"max_contacts": "2"}, "at least 1"),
+    ({"per_day": 7}, "contact_rules takes"),
+    ("2 in 7 days", "contact_rules takes"),
+])
+def test_contact_rules_are_validated(tmp_path, rules, message):
+    (tmp_path / "audiences.yml").write_text(yaml.safe_dump({"audiences": [spec()], "contact_rules": rules}))
+    with pytest.raises(ValueError, match=message):
+        load_definitions(Workspace(tmp_path))
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -34,6 +51,10 @@ def test_shipped_audiences_are_valid(workspace):
     (spec(destination={"type": "ftp"}), "unsupported destination"),
     (spec(destination={"type": "file", "format": "csv", "path": "../../../etc/cron.d/x"}), "unsupported destination"),
     (spec(destination="file"), "unsupported destination"),
+    (spec(destination={"type": "webhook", "url": "file:///etc/passwd"}), "http"),
+    (spec(destination={"type": "webhook", "url": "https://tool", "token": "s3cret"}), "unsupported destination"),
+    (spec(destination={"type": "webhook", "url": "https://tool", "token_env": "X; rm -rf /"}), "token_env"),
+    (spec(destination={"type": "webhook", "url": "https://tool", "batch_size": 0}), "batch_size"),
     ("winback", "is a mapping"),
     (spec(sql="select 1"), "unknown key"),
 ])
@@ -45,7 +66,7 @@ def test_hostile_or_broken_definitions_are_refused(bad, message):
 def test_hostile_values_are_only_ever_parameters():
     hostile = "x'); drop table marts.dim_customers; --"
     sql, params = parse_audience(spec(where={"rfm_segment": {"eq": hostile}})).where_sql()
-    assert hostile not in sql and params == [hostile]
+    assert hostile not in sql and list(params.values()) == [hostile]
 
 
 def test_holdout_is_deterministic_and_near_its_share():

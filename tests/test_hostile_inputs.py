@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from c360.access import BI, LOADER, ROLES
-from c360.activation.audiences import load_audiences, parse_audience
+from c360.activation.audiences import load_definitions, parse_audience
+from c360.activation.rules import ContactRules
 from c360.activation.sync import sync_audience
 from c360.cli import main
 from c360.config import Workspace
@@ -125,7 +126,7 @@ def test_run_refuses_bad_settings_before_touching_anything(workspace_at, capsys)
 def test_audience_files_that_would_build_python_objects_are_refused(workspace_at):
     (workspace_at.home / "audiences.yml").write_text("audiences: !!python/object/apply:os.system ['id']\n")
     with pytest.raises(ValueError, match="not plain YAML"):
-        load_audiences(workspace_at)
+        load_definitions(workspace_at)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -172,7 +173,7 @@ def test_a_hostile_audience_value_is_only_compared_never_run(fresh_warehouse, wo
     day = date(2026, 3, 1)
     seed_audience_inputs(fresh_warehouse, [("c1", True, "at_risk", 9, "h1")], day)
     audience = parse_audience({"name": "hostile", "where": {"lifecycle_stage": {"eq": INJECTION}}})
-    result = sync_audience(fresh_warehouse, workspace, audience, day)
+    result = sync_audience(fresh_warehouse, workspace, audience, day, ContactRules())
     assert result.in_audience == 0
     assert query(fresh_warehouse, "select count(*) from marts.dim_customers") == [(1,)]
 

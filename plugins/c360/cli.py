@@ -117,7 +117,7 @@ def cmd_run(args) -> int:
     from c360.summary import pipeline_summary
     from c360.warehouse import open_warehouse
 
-    from c360.activation.audiences import load_audiences
+    from c360.activation.audiences import load_definitions
     from c360.sources import load_sources
 
     workspace = Workspace.from_env().ensure()
@@ -125,7 +125,7 @@ def cmd_run(args) -> int:
     _ensure_sources(workspace, args, as_of)
     try:  # refuse bad settings here, not halfway through the DAGs
         load_sources(workspace)
-        load_audiences(workspace)
+        load_definitions(workspace)
     except ValueError as err:
         print(f"c360: {err}", file=sys.stderr)
         return 2

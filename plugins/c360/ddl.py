@@ -85,6 +85,8 @@ create table if not exists ops.sync_log (
     started_at     timestamptz not null default now(),
     finished_at    timestamptz
 );
+-- people the contact rules kept out of the audience, by rule (opted_out, suppressed, paused, capped...)
+alter table ops.sync_log add column if not exists rows_excluded jsonb not null default '{}';
 """
 
 
@@ -130,7 +132,12 @@ create table if not exists ml.scoring_runs (
 );
 """
 
-# Each audience's members per sync date: what the next sync diffs against.
+# Activation's own state. audience_members: who was in each audience on each
+# sync date, synced or held out (what uplift is measured on). destination_state:
+# what each destination holds, as acknowledged by it; a sync sends the difference.
+# sync_batches: every batch sent, written before it is sent, so a killed sync
+# resends an unacknowledged batch under the same idempotency key. contacts: each
+# delivered add, counted by the contact cap. suppressions: never contact these.
 ACTIVATION_DDL = """
 create table if not exists activation.audience_members (
     audience       text not null,
@@ -140,6 +147,42 @@ create table if not exists activation.audience_members (
     email_sha256   text,
     phone_sha256   text,
     primary key (audience, as_of_date, customer_key)
+);
+create table if not exists activation.destination_state (
+    audience       text not null,
+    destination    text not null,
+    customer_key   text not null,
+    email_sha256   text,
+    phone_sha256   text,
+    synced_on      date not null,
+    primary key (audience, destination, customer_key)
+);
+create table if not exists activation.sync_batches (
+    audience        text not null,
+    destination     text not null,
+    sequence        bigint not null,
+    idempotency_key text not null unique,
+    as_of_date      date not null,
+    changes         jsonb not null,
+    status          text not null check (status in ('pending', 'delivered')),
+    rejected        jsonb not null default '[]',
+    attempts        integer not null default 0,
+    created_at      timestamptz not null default now(),
+    delivered_at    timestamptz,
+    primary key (audience, destination, sequence)
+);
+create table if not exists activation.contacts (
+    customer_key   text not null,
+    audience       text not null,
+    contacted_on   date not null,
+    primary key (customer_key, audience, contacted_on)
+);
+create table if not exists activation.suppressions (
+    kind           text not null check (kind in ('customer_key', 'email_sha256', 'phone_sha256')),
+    value          text not null,
+    reason         text not null,
+    added_at       timestamptz not null default now(),
+    primary key (kind, value)
 );
 """
 

@@ -67,14 +67,16 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
                 lines.append("Propensity: nobody scored; no model yet (too little history to train one:"
                              " see the propensity task log)")
 
-        lines.append("Audiences (members, held out, +added ~updated -removed):")
-        for audience, members, holdout, added, updated, removed, location in _rows(
+        lines.append("Audiences (members, held out, +added ~updated -removed, rejected; excluded by rule):")
+        for audience, members, holdout, added, updated, removed, rejected, excluded, location in _rows(
             cur,
-            "select audience, rows_in_audience, holdout_size, rows_added, rows_updated, rows_removed, location"
-            " from ops.sync_log where as_of_date = %s order by audience",
+            "select audience, rows_in_audience, holdout_size, rows_added, rows_updated, rows_removed, rows_rejected,"
+            " rows_excluded, location from ops.sync_log where as_of_date = %s order by audience",
             (as_of,),
         ):
-            lines.append(f"  {audience:<24} {members:>6} {holdout:>5}  +{added} ~{updated} -{removed}  {location}")
+            rules = ", ".join(f"{rule} {count}" for rule, count in excluded.items() if count) or "none"
+            lines.append(f"  {audience:<24} {members:>6} {holdout:>5}  +{added} ~{updated} -{removed}, {rejected}"
+                         f" rejected; excluded: {rules}  {location}")
 
     lines += [
         "",

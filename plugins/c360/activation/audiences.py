@@ -1,7 +1,8 @@
 """Audience definitions: validated YAML turned into parameterised SQL.
 
 Only the fields and operators listed here can be used, and values are always
-bound as query parameters, so a definition can never inject SQL.
+bound as query parameters, so a definition can never inject SQL. The same file
+holds the contact rules every audience obeys (``c360.activation.rules``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from c360 import untrusted
+from c360.activation.rules import ContactRules
 from c360.config import Workspace
 
 DEFAULT_FILE = Path(__file__).with_name("audiences.yml")
@@ -32,7 +34,12 @@ FIELDS = {
     "is_social_follower": ("customers.is_social_follower", "boolean"),
 }
 OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in"}
-DESTINATION_TYPES = {"file": {"csv", "jsonl"}}
+FILE_FORMATS = ("csv", "jsonl")
+# destination type -> settings it may have (a webhook's token is named by an
+# environment variable, never written in the file)
+DESTINATION_KEYS = {"file": {"type", "format", "batch_size"},
+                    "webhook": {"type", "url", "token_env", "batch_size", "max_attempts"}}
+DEFAULT_DESTINATION = {"type": "file", "format": "csv"}
 
 
 class AudienceError(ValueError):
@@ -45,19 +52,30 @@ class Audience:
     description: str
     conditions: tuple[tuple[str, str, object], ...]
     holdout_percent: float = 10.0
-    destination: dict = field(default_factory=lambda: {"type": "file", "format": "csv"})
+    destination: dict = field(default_factory=lambda: dict(DEFAULT_DESTINATION))
 
-    def where_sql(self) -> tuple[str, list]:
-        clauses, params = [], []
+    def where_sql(self) -> tuple[str, dict]:
+        """The conditions as SQL with named placeholders, and the values to bind to them."""
+        clauses, params = [], {}
+
+        def bind(value) -> str:
+            name = f"where_{len(params)}"
+            params[name] = value
+            return f"%({name})s"
+
         for field_name, op, value in self.conditions:
             expression = FIELDS[field_name][0]
             if op == "in":
-                clauses.append(f"{expression} in ({', '.join(['%s'] * len(value))})")
-                params += list(value)
+                clauses.append(f"{expression} in ({', '.join(bind(v) for v in value)})")
             else:
-                clauses.append(f"{expression} {OPERATORS[op]} %s")
-                params.append(value)
+                clauses.append(f"{expression} {OPERATORS[op]} {bind(value)}")
         return " and ".join(clauses) or "true", params
+
+
+@dataclass(frozen=True)
+class Definitions:
+    audiences: list[Audience]
+    contact_rules: ContactRules
 
 
 def _check_value(name: str, field_name: str, op: str, value) -> None:
@@ -92,14 +110,32 @@ def parse_audience(spec: dict) -> Audience:
     holdout = spec.get("holdout_percent", 10)
     if not isinstance(holdout, (int, float)) or isinstance(holdout, bool) or not 0 <= holdout < 100:
         raise AudienceError(f"{name}: holdout_percent must be a number from 0 to below 100")
-    destination = spec.get("destination") or {"type": "file", "format": "csv"}
-    formats = DESTINATION_TYPES.get(destination.get("type")) if isinstance(destination, dict) else None
-    if formats is None or set(destination) - {"type", "format"} or destination.get("format", "csv") not in formats:
-        raise AudienceError(f"{name}: unsupported destination {destination!r}")
+    destination = _parse_destination(name, spec.get("destination") or DEFAULT_DESTINATION)
     return Audience(name, str(spec.get("description", "")), tuple(conditions), float(holdout), destination)
 
 
-def load_audiences(workspace: Workspace | None = None) -> list[Audience]:
+def _parse_destination(name: str, destination) -> dict:
+    allowed = DESTINATION_KEYS.get(destination.get("type")) if isinstance(destination, dict) else None
+    if allowed is None or set(destination) - allowed:
+        raise AudienceError(f"{name}: unsupported destination {destination!r}")
+    for key in ("batch_size", "max_attempts"):
+        value = destination.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise AudienceError(f"{name}: destination {key} must be a whole number of at least 1")
+    if destination["type"] == "file" and destination.get("format", "csv") not in FILE_FORMATS:
+        raise AudienceError(f"{name}: unsupported destination {destination!r}")
+    if destination["type"] == "webhook":
+        url = destination.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise AudienceError(f"{name}: a webhook destination needs an http(s) url")
+        token_env = destination.get("token_env")
+        if token_env is not None and not (isinstance(token_env, str) and token_env.isidentifier()):
+            raise AudienceError(f"{name}: token_env names an environment variable, got {token_env!r}")
+    return dict(destination)
+
+
+def load_definitions(workspace: Workspace | None = None) -> Definitions:
+    """The workspace's audiences.yml, else the shipped one: audiences and contact rules."""
     workspace = workspace or Workspace.from_env()
     path = workspace.home / "audiences.yml"
     path = path if path.exists() else DEFAULT_FILE
@@ -108,10 +144,10 @@ def load_audiences(workspace: Workspace | None = None) -> list[Audience]:
     except yaml.YAMLError as err:  # including tags that would build Python objects
         raise AudienceError(f"{path} is not plain YAML: {err}") from None
     specs = document.get("audiences") if isinstance(document, dict) else None
-    if not isinstance(specs, list):
-        raise AudienceError(f"{path}: expected `audiences:` with a list of audiences")
+    if not isinstance(specs, list) or set(document) - {"audiences", "contact_rules"}:
+        raise AudienceError(f"{path}: expected `audiences:` with a list of audiences, and optionally `contact_rules:`")
     audiences = [parse_audience(spec) for spec in specs]
     names = [a.name for a in audiences]
     if len(names) != len(set(names)):
         raise AudienceError(f"{path}: audience names must be unique")
-    return audiences
+    return Definitions(audiences, ContactRules.parse(document.get("contact_rules")))
