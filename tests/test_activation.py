@@ -1,6 +1,7 @@
 """Audience syncs against the real warehouse: contact rules, holdout, diffs,
 re-runs, and a webhook marketing tool on localhost that fails on demand."""
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from c360.activation.audiences import parse_audience
 from c360.activation.destinations import DeliveryFailed, WebhookDestination
 from c360.activation.rules import ContactRules
 from c360.activation.sync import in_holdout, sync_audience
+from c360.cli import main
 from conftest import query
 from fixtures import seed_audience_inputs as seed
 from marketing_tool import MarketingTool
@@ -256,3 +258,23 @@ def test_a_sync_killed_halfway_and_rerun_delivers_every_change_exactly_once(fres
     assert removed == {f"k{i:02d}" for i in range(10)}
     assert tool.replays == 1  # the batch applied before the kill was resent, and recognised
     assert (result.added, result.updated, result.removed) == (10, 5, 10)
+
+
+def test_a_suppression_file_keeps_people_out_by_key_email_or_phone(fresh_warehouse, workspace, tmp_path):
+    email_hash = hashlib.sha256(b"ann@example.com").hexdigest()
+    phone_hash = hashlib.sha256(b"+447700900123").hexdigest()
+    seed(fresh_warehouse, [("s1", True, "at_risk", 9, email_hash), ("s2", True, "at_risk", 9, "other"),
+                           ("s3", True, "at_risk", 9, "third"), ("s4", True, "at_risk", 9, "fourth")], DAY1)
+    with fresh_warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("update marts.dim_customers set phone_sha256 = %s where customer_key = 's2'", (phone_hash,))
+    listed = tmp_path / "complaints.csv"
+    listed.write_text("email,phone,customer_key,reason\n Ann@Example.com ,,,complaint\n,+447700900123,,\n,,s3,staff\n")
+    assert main(["suppress", str(listed)]) == 0
+    result = sync(fresh_warehouse, workspace, parse_audience({**SPEC, "holdout_percent": 0}))
+    assert result.excluded["suppressed"] == 3
+    assert query(fresh_warehouse, "select customer_key from activation.destination_state") == [("s4",)]
+    assert query(fresh_warehouse, "select count(*) from activation.suppressions where value like '%%@%%'"
+                                  " or value like '+%%'") == [(0,)]  # no clear text kept
+
+    listed.write_text("phone\n07700 900123\n")
+    assert main(["suppress", str(listed)]) == 2

@@ -219,6 +219,23 @@ def cmd_bench_ml(args) -> int:
     return 0
 
 
+def cmd_suppress(args) -> int:
+    from c360.access import ACTIVATION
+    from c360.activation.suppressions import SuppressionFileError, add_suppressions
+    from c360.warehouse import open_warehouse
+
+    workspace = Workspace.from_env().ensure()
+    warehouse = open_warehouse(workspace)
+    warehouse.bootstrap()
+    try:
+        added = add_suppressions(warehouse.as_role(ACTIVATION), args.file)
+    except (OSError, SuppressionFileError) as err:
+        print(f"c360: {err}", file=sys.stderr)
+        return 2
+    print(f"{added} identifier(s) on the suppression list (activation.suppressions); no audience will contact them.")
+    return 0
+
+
 def cmd_docs(args) -> int:
     """Generate the dbt docs site (models, columns, tests, lineage, the catalog of the
     warehouse as built) and say where it is and how to serve it."""
@@ -300,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--score-rows", type=_positive, default=1_000_000, help="customers to score (default 1000000)")
     p.set_defaults(func=cmd_bench_ml)
+
+    p = sub.add_parser("suppress", help="add people to the suppression list (never contacted by any audience)")
+    p.add_argument("file", type=Path, metavar="FILE",
+                   help="CSV with a header of customer_key, email and/or phone (E.164), and optionally reason")
+    p.set_defaults(func=cmd_suppress)
 
     p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
     p.set_defaults(func=cmd_docs)
