@@ -103,12 +103,12 @@ def expected_at_destination(people: list[dict], held_before: set[str], added_bef
     for i, p in enumerate(people):
         key = f"p{i}"
         paused = p["unanswered"] >= RULES.pause_after_unanswered and p["recent_answered"] == 0
-        if (not p["consent"] or p["unsubscribed"] or p["suppressed"] or paused or p["stage"] != "at_risk"
+        contacts = p["recent_answered"] + (key in added_before)
+        capped = key not in held_before and contacts >= RULES.max_contacts
+        if (not p["consent"] or p["unsubscribed"] or p["suppressed"] or paused or capped or p["stage"] != "at_risk"
                 or p["decile"] < 8 or in_holdout(AUDIENCE.name, key, AUDIENCE.holdout_percent)):
             continue
-        contacts = p["recent_answered"] + (key in added_before)
-        if key in held_before or contacts < RULES.max_contacts:
-            wanted.add(key)
+        wanted.add(key)
     return wanted
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -264,9 +265,11 @@ def test_scores_and_audiences(first_run, brand, workspace):
     consented = {k for k, in query(brand, "select customer_key from marts.dim_customers where accepts_marketing")}
     synced = query(brand, "select audience, location, rows_added from ops.sync_log where as_of_date = %s", (AS_OF,))
     assert {a for a, *_ in synced} >= {"winback_likely_buyers", "champions_high_value"}
-    for _, location, added in synced:
-        with open(location, newline="") as f:
-            rows = list(csv.DictReader(f))
+    for audience, location, added in synced:
+        rows = []
+        for batch in sorted(Path(location).glob(f"{audience}_{AS_OF}_*.csv")):
+            with batch.open(newline="") as f:
+                rows += list(csv.DictReader(f))
         assert len(rows) == added
         assert {r["customer_key"] for r in rows} <= consented
         assert all(re.fullmatch(r"[0-9a-f]{64}", r["email_sha256"] or "0" * 64) for r in rows)

@@ -65,6 +65,7 @@ GRANTS = (
     Grant(LOADER, "raw", ("select", "insert")),  # append-only: raw rows are never changed
     Grant(LOADER, "ops", WRITE),
     Grant(TRANSFORMER, "raw", READ),
+    Grant(TRANSFORMER, "activation", READ, "audience_members"),  # measured in marts.audience_uplift
     Grant(ML, "marts", READ),
     Grant(ML, "ml", READ),
     Grant(ML, "ml", WRITE, "model_registry"),

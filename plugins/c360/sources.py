@@ -170,4 +170,5 @@ def advance_simulation(workspace: Workspace, warehouse: Warehouse, through: date
     """Let simulated channels live through the as-of day, so there is new data to extract."""
     from c360.simulator import advance_world
 
-    return advance_world(workspace.simulator, shop_dsn(workspace, warehouse), workspace.landing, through)
+    return advance_world(workspace.simulator, shop_dsn(workspace, warehouse), workspace.landing, through,
+                         audiences=workspace.exports)

@@ -16,7 +16,8 @@ In order, a customer matching an audience is excluded when they
   count: the cap errs on the side of fewer messages. People already at a
   destination stay; the cap only holds back new adds.
 
-Eligible customers are then split into the synced group and the holdout.
+Eligible customers are then split into the synced group and the holdout, so
+the holdout holds only people who would have been sent.
 """
 from __future__ import annotations
 

@@ -63,14 +63,14 @@ def select_members(cur, audience: Audience, rules: ContactRules, as_of: date, he
     cur.execute(*matches_query(where, rules, as_of, SCORE_MODEL, params))
     synced, holdout, excluded = {}, {}, dict.fromkeys(EXCLUSION_RULES, 0)
     for key, email, phone, excluded_by, recent_contacts in cur.fetchall():
-        if excluded_by is None and in_holdout(audience.name, key, audience.holdout_percent):
-            holdout[key] = (email, phone)
-        elif excluded_by is None and key not in held and recent_contacts >= rules.max_contacts:
-            excluded["capped"] += 1
-        elif excluded_by is None:
-            synced[key] = (email, phone)
-        else:
+        if excluded_by is None and key not in held and recent_contacts >= rules.max_contacts:
+            excluded_by = "capped"  # before the split: the holdout must be people who would have been sent
+        if excluded_by is not None:
             excluded[excluded_by] += 1
+        elif in_holdout(audience.name, key, audience.holdout_percent):
+            holdout[key] = (email, phone)
+        else:
+            synced[key] = (email, phone)
     return Selection(synced, holdout, excluded)
 
 

@@ -96,8 +96,10 @@ def _exclusive(state_dir: Path) -> Iterator[None]:
         yield
 
 
-def advance_world(state_dir: Path, shop_dsn: str, landing: Path, through: date) -> AdvanceReport:
+def advance_world(state_dir: Path, shop_dsn: str, landing: Path, through: date,
+                  audiences: Path | None = None) -> AdvanceReport:
     """Materialise every simulated day from the last one done (or start_date) through `through`, inclusive.
+    `audiences`: c360's audience file drops, which the simulated campaign tool acts on.
 
     Idempotent: calling again with the same or an earlier date does nothing.
     """
@@ -110,6 +112,8 @@ def advance_world(state_dir: Path, shop_dsn: str, landing: Path, through: date) 
             return AdvanceReport(None, done)
 
         world = World.build(settings)
+        if audiences is not None:
+            world.campaigns.receive_audiences(audiences)
         # the POS looks back a week for the sales that come back as returns
         purchases = lru_cache(maxsize=RETURN_AFTER_DAYS[1] + 2)(partial(purchases_on, world))
         pos, app = PosDrops(world, purchases), AppExports(world)

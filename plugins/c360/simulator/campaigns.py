@@ -11,9 +11,18 @@ a month at a time, and kept.
 The tool exports one CSV a day of what happened that day: holdout listings,
 sends (with their cost), deliveries, opens, clicks, unsubscribes, and
 conversions (a web purchase within a week of a click, credited to the latest).
+
+The tool also takes c360's audiences (the file destination's batches, matched
+to people by hashed e-mail, else phone, as ad platforms match): the morning
+after a sync it e-mails everyone newly added with ``AUDIENCE_LIFT``, so a
+synced group's uplift over c360's holdout (never synced) is real. Those sends
+leave the unsubscribe state of the planned campaigns alone, so the history
+already exported stays what it was whenever the world is rebuilt.
 """
 from __future__ import annotations
 
+import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,6 +50,8 @@ OPEN = (0.15, 0.5)  # e-mail opens: (unresponsive, responsive)
 CLICK = {"email": (0.08, 0.35), "sms": (0.03, 0.12)}  # of opened e-mails / delivered texts
 CONVERSION_DAYS = 7  # a purchase this soon after a click converts
 LOOKBACK_DAYS = 2 * CONVERSION_DAYS  # campaigns that may still produce events (clicks trail sends)
+AUDIENCE_LIFT = 3.0  # a c360 audience's e-mail quadruples a responsive recipient's purchase rate for a week
+AUDIENCE_SEND_HOUR = 9
 EPOCH = date(1970, 1, 1)
 
 
@@ -73,6 +84,7 @@ class CampaignPlan:
     def __init__(self, world: World):
         self.world = world
         self.campaigns: list[Campaign] = []
+        self.audience_campaigns: list[Campaign] = []
         self._months = 0  # calendar months planned, from the start date's month
         self._sends = np.zeros(world.size, dtype=np.int64)
         self._unsubscribed_at = np.full(world.size, NEVER)
@@ -81,7 +93,24 @@ class CampaignPlan:
         """Campaigns sent from `first` through `last`, inclusive."""
         while _month_start(self.world.settings.start_date, self._months) <= last:
             self._plan_month()
-        return [c for c in self.campaigns if first <= c.send_day <= last]
+        return sorted((c for c in self.campaigns + self.audience_campaigns if first <= c.send_day <= last),
+                      key=lambda c: (c.sent_at, c.campaign_id))
+
+    def receive_audiences(self, exports: Path) -> None:
+        """Plan a send to the people each of c360's audience syncs added (see the module doc)."""
+        people = _people_by_contact_hash(self.world)
+        self.audience_campaigns = []
+        for audience_dir in sorted(p for p in Path(exports).glob("*") if p.is_dir()):
+            held: set[int] = set()
+            for sync_day, added in _adds_by_day(audience_dir, people):
+                day = sync_day + timedelta(days=1)
+                newly = np.array(sorted(added - held), dtype=np.int64)
+                held |= added
+                if newly.size and day >= self.world.settings.start_date:
+                    at = day_start(day) + AUDIENCE_SEND_HOUR * 3600
+                    self.audience_campaigns.append(self._send(
+                        f"AUD{day:%Y%m%d}{audience_dir.name}"[:64], f"c360 audience {audience_dir.name}", "email",
+                        at, AUDIENCE_LIFT, 1, 1.0, len(self.audience_campaigns), chosen=newly))
 
     def rate_factor(self, day: date) -> np.ndarray:
         factor = np.ones(self.world.size)
@@ -107,13 +136,20 @@ class CampaignPlan:
         self._months += 1
 
     def _send(self, campaign_id: str, name: str, channel: str, at: int, lift: float, cost: int,
-              target_share: float, slot: int) -> Campaign:
+              target_share: float, slot: int, chosen: np.ndarray | None = None) -> Campaign:
+        """A planned campaign targets a share of who is reachable and holds out a tenth;
+        an audience's (``chosen``: c360 picked them and kept its own holdout) sends to
+        the chosen who are reachable, and leaves the unsubscribe state alone."""
         w = self.world
-        rng = np.random.default_rng([w.settings.seed, at // DAY, int(Stream.CAMPAIGNS), slot + 1])
+        stream = int(Stream.CAMPAIGNS) if chosen is None else int(Stream.CAMPAIGNS) + 1000  # audiences draw apart
+        rng = np.random.default_rng([w.settings.seed, at // DAY, stream, slot + 1])
         reachable = (w.list_joined_at <= at) & (self._unsubscribed_at > at) & ((channel == "email") | w.sms_opt_in)
-        person = np.flatnonzero(reachable & (rng.random(w.size) < target_share))
+        if chosen is None:
+            person = np.flatnonzero(reachable & (rng.random(w.size) < target_share))
+        else:
+            person = chosen[reachable[chosen]]
         m, responsive = person.size, w.is_responsive[person]
-        is_holdout = rng.random(m) < HOLDOUT_SHARE
+        is_holdout = rng.random(m) < HOLDOUT_SHARE if chosen is None else np.zeros(m, dtype=bool)
         delivered = ~is_holdout & (rng.random(m) >= BOUNCE[channel])
         delivered_at = np.where(delivered, at + rng.integers(1, 120, m), NEVER)
         opened = delivered & (channel == "email") & (rng.random(m) < np.where(responsive, OPEN[1], OPEN[0]))
@@ -123,12 +159,35 @@ class CampaignPlan:
         clicked = clickable & (rng.random(m) < np.where(responsive, CLICK[channel][1], CLICK[channel][0]))
         clicked_at = np.where(clicked, after + 30 + rng.exponential(1800, m).astype(np.int64), NEVER)
         # the send that exhausts someone's tolerance is their last
-        leaves = delivered & (self._sends[person] + 1 >= w.send_tolerance[person])
+        leaves = delivered & (self._sends[person] + 1 >= w.send_tolerance[person]) & (chosen is None)
         unsubscribed_at = np.where(leaves, delivered_at + 300 + rng.exponential(6 * 3600, m).astype(np.int64), NEVER)
-        self._sends[person[~is_holdout]] += 1
-        self._unsubscribed_at[person[leaves]] = unsubscribed_at[leaves]
+        if chosen is None:
+            self._sends[person[~is_holdout]] += 1
+            self._unsubscribed_at[person[leaves]] = unsubscribed_at[leaves]
         return Campaign(campaign_id, name, channel, at, lift, cost, person, is_holdout, delivered_at, opened_at,
                         clicked_at, unsubscribed_at, person[delivered & responsive] if lift else person[:0])
+
+
+def _people_by_contact_hash(world: World) -> dict[str, int]:
+    """SHA-256 of each person's normalised e-mail and E.164 phone -> person (what c360 sends)."""
+    found = {}
+    for i, (email, phone) in enumerate(zip(world.email.tolist(), world.phone.tolist())):
+        found[hashlib.sha256(f"+44{phone}".encode()).hexdigest()] = i
+        found[hashlib.sha256(email.strip().lower().encode()).hexdigest()] = i
+    return found
+
+
+def _adds_by_day(audience_dir: Path, people: dict[str, int]) -> list[tuple[date, set[int]]]:
+    """The people each sync day's batches added, in batch order (files ``<audience>_<day>_<seq>.csv``)."""
+    by_day: dict[date, set[int]] = {}
+    for path in sorted(audience_dir.glob("*.csv"), key=lambda p: p.stem.rsplit("_", 1)[-1]):
+        sync_day = date.fromisoformat(path.stem.rsplit("_", 2)[-2])
+        with path.open(newline="") as f:
+            for change in csv.DictReader(f):
+                person = people.get(change["email_sha256"] or "", people.get(change["phone_sha256"] or ""))
+                if change["action"] == "add" and person is not None:
+                    by_day.setdefault(sync_day, set()).add(person)
+    return sorted(by_day.items())
 
 
 def _month_start(start: date, months: int) -> date:

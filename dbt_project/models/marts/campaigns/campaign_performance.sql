@@ -41,10 +41,7 @@ rates as (
 with_margin as (
     select
         *,
-        1.96 * sqrt(
-            sent_order_rate * (1 - sent_order_rate) / nullif(sent_contacts, 0)
-            + holdout_order_rate * (1 - holdout_order_rate) / nullif(holdout_contacts, 0)
-        ) as margin  -- half the 95% interval of the difference
+        {{ uplift_margin('sent_order_rate', 'sent_contacts', 'holdout_order_rate', 'holdout_contacts') }} as margin
     from rates
 ),
 
