@@ -9,8 +9,16 @@
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
-stg_activation__audience_entries as (select * from {{ ref('stg_activation__audience_entries') }}),
+stg_activation__audience_members as (select * from {{ ref('stg_activation__audience_members') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
+
+-- the holdout draw is deterministic per audience and customer: the same on every date
+entries as (
+    select audience, customer_key, min(synced_on) as entered_on, bool_or(is_holdout) as is_holdout
+    from stg_activation__audience_members
+    where synced_on <= {{ as_of_date() }}
+    group by audience, customer_key
+),
 
 entry_orders as (
     select
@@ -20,7 +28,7 @@ entry_orders as (
         entries.is_holdout,
         count(*) filter (where orders.occurred_on > entries.entered_on) > 0 as ordered_after,
         count(*) filter (where orders.occurred_on <= entries.entered_on) > 0 as ordered_before
-    from stg_activation__audience_entries as entries
+    from entries
     left join int_customer_transactions as orders
         on orders.customer_key = entries.customer_key
         and orders.transaction_type = 'order'
