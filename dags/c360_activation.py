@@ -31,7 +31,7 @@ def c360_activation():
     @task(outlets=[AUDIENCES])
     def sync_audiences(**context):
         from c360.activation.audiences import load_definitions
-        from c360.activation.sync import sync_audience
+        from c360.activation import sync
         from c360.config import Workspace
         from c360.runtime import announce, as_of_date
         from c360.access import ACTIVATION
@@ -40,11 +40,9 @@ def c360_activation():
         as_of = as_of_date(context)
         workspace = Workspace.from_env()
         warehouse = open_warehouse(workspace, role=ACTIVATION)
-        definitions = load_definitions(workspace)
-        results = {a.name: vars(sync_audience(warehouse, workspace, a, as_of, definitions.contact_rules))
-                   for a in definitions.audiences}
+        results = sync.sync_audiences(warehouse, workspace, load_definitions(workspace), as_of)
         announce(context, AUDIENCES, as_of)
-        return results
+        return {name: vars(result) for name, result in results.items()}
 
     sync_audiences()
 

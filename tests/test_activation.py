@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from c360.access import ACTIVATION
-from c360.activation.audiences import parse_audience
+from c360.activation.audiences import Definitions, parse_audience
 from c360.activation.destinations import DeliveryFailed, WebhookDestination
 from c360.activation.rules import ContactRules
-from c360.activation.sync import in_holdout, sync_audience
+from c360.activation.sync import SyncsFailed, in_holdout, sync_audience, sync_audiences
 from c360.cli import main
 from conftest import query
 from fixtures import seed_audience_inputs as seed
@@ -216,7 +216,7 @@ KILLABLE_SYNC = """
 import json, sys
 from datetime import date
 from c360.access import ACTIVATION
-from c360.activation.audiences import parse_audience
+from c360.activation.audiences import Definitions, parse_audience
 from c360.activation.rules import ContactRules
 from c360.activation.sync import sync_audience
 from c360.config import Workspace
@@ -278,3 +278,13 @@ def test_a_suppression_file_keeps_people_out_by_key_email_or_phone(fresh_warehou
 
     listed.write_text("phone\n07700 900123\n")
     assert main(["suppress", str(listed)]) == 2
+
+
+def test_a_failing_destination_does_not_hold_back_the_other_audiences(fresh_warehouse, workspace, tool):
+    seed(fresh_warehouse, [(f"f{i}", True, "at_risk", 9, f"h{i}") for i in range(4)], DAY1)
+    down = webhook_audience(tool.url, max_attempts=1)
+    to_file = parse_audience({**SPEC, "name": "to_file", "holdout_percent": 0})
+    tool.fail_with.append((503, {}))
+    with pytest.raises(SyncsFailed, match=r"1 of 2 audience\(s\) not synced: at_risk_buyers: .*HTTP 503"):
+        sync_audiences(fresh_warehouse.as_role(ACTIVATION), workspace, Definitions([down, to_file], RULES), DAY1)
+    assert query(fresh_warehouse, "select audience, rows_added from ops.sync_log") == [("to_file", 4)]

@@ -21,7 +21,7 @@ from datetime import date
 from psycopg2.extras import execute_values
 
 from c360.activation.audiences import Audience
-from c360.activation.destinations import Batch, destination_for
+from c360.activation.destinations import Batch, DeliveryFailed, destination_for
 from c360.activation.rules import EXCLUSION_RULES, ContactRules, matches_query
 from c360.config import Workspace
 from c360.warehouse import Warehouse
@@ -200,3 +200,23 @@ def sync_audience(warehouse: Warehouse, workspace: Workspace, audience: Audience
              destination, result.in_audience, result.holdout, result.added, result.updated, result.removed,
              result.rejected, {k: v for k, v in result.excluded.items() if v})
     return result
+
+
+class SyncsFailed(RuntimeError):
+    pass
+
+
+def sync_audiences(warehouse: Warehouse, workspace: Workspace, definitions, as_of: date) -> dict[str, SyncResult]:
+    """Every audience in turn; a destination that fails does not hold back the others'
+    syncs, and the run fails afterwards naming it (its open batch is resent next time)."""
+    results, failures = {}, []
+    for audience in definitions.audiences:
+        try:
+            results[audience.name] = sync_audience(warehouse, workspace, audience, as_of, definitions.contact_rules)
+        except DeliveryFailed as err:
+            log.error("audience %s not synced: %s", audience.name, err)
+            failures.append(f"{audience.name}: {err}")
+    if failures:
+        raise SyncsFailed(f"{len(failures)} of {len(definitions.audiences)} audience(s) not synced: "
+                          + "; ".join(failures))
+    return results
