@@ -19,6 +19,7 @@ import pandas as pd
 from c360.parsing import RowFailure
 from c360.raw_tables import RAW_TABLES
 from expectations.common import BatchWindow
+from expectations.row_counts import RowCountBounds, row_count_expectation
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Outcome:
     observed: str | None
     unexpected_count: int | None
     failed_rows: tuple[int, ...] = ()
+    reason: str | None = None  # what the expectation wanted, when its arguments do not say (learned bounds)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Validation:
     def batch_failures(self) -> list[str]:
         return [
             f"{o.expectation}" + (f" on {o.column}" if o.column else "") + (f": {o.observed}" if o.observed else "")
+            + (f" ({o.reason})" if o.reason else "")
             for o in self.outcomes
             if not o.success and o.severity == "error" and not o.failed_rows
         ]
@@ -113,15 +116,18 @@ def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
             observed=None if observed is None else str(observed)[:500],
             unexpected_count=res.get("unexpected_count"),
             failed_rows=tuple(int(i) for i in res.get("unexpected_index_list") or ()),
+            reason=(config.meta or {}).get("reason"),
         ))
     return validation
 
 
-def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow) -> Validation:
-    """Validate a typed batch of ``raw.<table_name>`` with its suite module."""
+def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow,
+                       bounds: RowCountBounds | None = None) -> Validation:
+    """Validate a typed batch of ``raw.<table_name>`` with its suite module, and its
+    row count against the bounds learned from recent batches (if any)."""
     suite_module = importlib.import_module(f"expectations.{table_name}")
-    return validate_frame(f"raw.{table_name}", suite_module.build(window), frame,
-                          frozenset(RAW_TABLES[table_name].personal))
+    expectations = suite_module.build(window) + ([row_count_expectation(bounds)] if bounds else [])
+    return validate_frame(f"raw.{table_name}", expectations, frame, frozenset(RAW_TABLES[table_name].personal))
 
 
 def record_results(cur, run_id: str, batch_id: str | None, validation: Validation) -> None:

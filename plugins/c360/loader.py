@@ -22,6 +22,7 @@ from c360.parsing import RowFailure, parse_batch
 from c360.raw_tables import RawTable
 from c360.warehouse import Warehouse
 from expectations.common import BatchWindow
+from expectations.row_counts import RowCountBounds, learn_bounds
 from expectations.runner import Validation, record_results, validate_raw_batch
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ def _missing_required(batch: Batch) -> list[str]:
     return [c.name for c in batch.table.columns if c.required and c.name not in batch.frame.columns]
 
 
-def audit(batch: Batch) -> tuple[pd.DataFrame, list[RowFailure], list[str], Validation | None]:
+def audit(batch: Batch, bounds: RowCountBounds | None = None
+          ) -> tuple[pd.DataFrame, list[RowFailure], list[str], Validation | None]:
     """Type and validate a batch: (typed rows, row failures, batch failures, GX results)."""
     missing = _missing_required(batch)
     if missing:
@@ -92,7 +94,7 @@ def audit(batch: Batch) -> tuple[pd.DataFrame, list[RowFailure], list[str], Vali
     failures = batch.read_failures + failures
     parsed_ok = sorted(set(range(len(typed))) - {f.row for f in failures})
     clean = typed.iloc[parsed_ok].reset_index(drop=True)
-    validation = validate_raw_batch(batch.table.name, clean, BatchWindow(batch.as_of))
+    validation = validate_raw_batch(batch.table.name, clean, BatchWindow(batch.as_of), bounds)
     failures += [RowFailure(parsed_ok[f.row], f.rule, f.reason) for f in validation.row_failures(clean)]
     return typed, failures, validation.batch_failures, validation
 
@@ -154,10 +156,11 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
             if previous.status == "rejected":
                 raise BatchRejected(f"{batch_id} was rejected: {previous.message}")
             return previous
+        bounds = learn_bounds(cur, batch.source, batch.table.name, batch.as_of)
 
     extracted = len(batch.frame)
     drift = batch.table.unknown_columns(batch.frame.columns)
-    typed, failures, batch_failures, validation = audit(batch) if extracted else (batch.frame, [], [], None)
+    typed, failures, batch_failures, validation = audit(batch, bounds) if extracted else (batch.frame, [], [], None)
     if batch.strict and failures and not batch_failures:
         batch_failures = [f"{len({f.row for f in failures})} bad row(s), e.g. {_where(batch, failures[0])}"]
     if batch_failures:
