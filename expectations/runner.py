@@ -9,17 +9,19 @@ holding personal data are never quoted in results or reasons.
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
 import os
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from c360.config import Workspace
 from c360.parsing import RowFailure
 from c360.raw_tables import RAW_TABLES
+from expectations.catalog import raw_suite
 from expectations.common import BatchWindow
 from expectations.row_counts import RowCountBounds, row_count_expectation
+from expectations.severities import apply_overrides, load_overrides
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 log = logging.getLogger(__name__)
@@ -91,11 +93,17 @@ def _batch_for(frame: pd.DataFrame):
     return definition.get_batch(batch_parameters={"dataframe": frame})
 
 
-def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
-                   personal: frozenset[str] = frozenset()) -> Validation:
+def suite_with_severities(suite_name: str, expectations: list):
+    """The suite, with the severities the workspace's ``expectations.yml`` sets."""
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    overrides = load_overrides(Workspace.from_env().home)
+    return gx.ExpectationSuite(name=suite_name, expectations=apply_overrides(suite_name, expectations, overrides))
+
+
+def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
+                   personal: frozenset[str] = frozenset()) -> Validation:
+    suite = suite_with_severities(suite_name, expectations)
     result = _batch_for(frame).validate(suite, result_format={"result_format": "COMPLETE"})
     validation = Validation(suite_name, personal=personal)
     for r in result.results:
@@ -125,8 +133,7 @@ def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow
                        bounds: RowCountBounds | None = None) -> Validation:
     """Validate a typed batch of ``raw.<table_name>`` with its suite module, and its
     row count against the bounds learned from recent batches (if any)."""
-    suite_module = importlib.import_module(f"expectations.{table_name}")
-    expectations = suite_module.build(window) + ([row_count_expectation(bounds)] if bounds else [])
+    expectations = raw_suite(table_name, window) + ([row_count_expectation(bounds)] if bounds else [])
     return validate_frame(f"raw.{table_name}", expectations, frame, frozenset(RAW_TABLES[table_name].personal))
 
 

@@ -119,6 +119,7 @@ def cmd_run(args) -> int:
 
     from c360.activation.audiences import load_audiences
     from c360.sources import load_sources
+    from expectations.severities import load_overrides
 
     workspace = Workspace.from_env().ensure()
     as_of = args.as_of or _today()
@@ -126,6 +127,7 @@ def cmd_run(args) -> int:
     try:  # refuse bad settings here, not halfway through the DAGs
         load_sources(workspace)
         load_audiences(workspace)
+        load_overrides(workspace.home)
     except ValueError as err:
         print(f"c360: {err}", file=sys.stderr)
         return 2
