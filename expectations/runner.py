@@ -9,6 +9,7 @@ holding personal data are never quoted in results or reasons.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -44,6 +45,11 @@ class Validation:
     suite: str
     outcomes: list[Outcome] = field(default_factory=list)
     personal: frozenset[str] = frozenset()  # columns whose values are never quoted
+    result: dict | None = None  # GX's own result, as Data Docs render it (no personal values, no row lists)
+
+    @property
+    def success(self) -> bool:
+        return all(o.success or o.severity != "error" for o in self.outcomes)
 
     @property
     def batch_failures(self) -> list[str]:
@@ -101,11 +107,36 @@ def suite_with_severities(suite_name: str, expectations: list):
     return gx.ExpectationSuite(name=suite_name, expectations=apply_overrides(suite_name, expectations, overrides))
 
 
+# per-row lists are large and only mean something while the batch is in memory
+ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
+SAMPLES = ("partial_unexpected_list", "partial_unexpected_counts")
+
+
+def _kept_result(result, personal: frozenset[str]) -> dict:
+    """GX's result as stored for Data Docs: without row lists, nor samples of personal columns."""
+    document = result.to_json_dict()
+    for r in document["results"]:
+        column = r["expectation_config"]["kwargs"].get("column")
+        for key in ROW_LISTS + (SAMPLES if column in personal else ()):
+            (r.get("result") or {}).pop(key, None)
+    return document
+
+
 def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
                    personal: frozenset[str] = frozenset()) -> Validation:
     suite = suite_with_severities(suite_name, expectations)
     result = _batch_for(frame).validate(suite, result_format={"result_format": "COMPLETE"})
-    validation = Validation(suite_name, personal=personal)
+    return validation_from_result(suite_name, result, personal)
+
+
+def _samples(values: list) -> str:
+    """A few failing values as a reader writes them: 'zombie', 9, 2026-03-30."""
+    return "e.g. " + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in dict.fromkeys(values[:3]))
+
+
+def validation_from_result(suite_name: str, result, personal: frozenset[str] = frozenset()) -> Validation:
+    """Each expectation's outcome, with the severity it was validated with."""
+    validation = Validation(suite_name, personal=personal, result=_kept_result(result, personal))
     for r in result.results:
         config = r.expectation_config
         res = r.result or {}
@@ -115,7 +146,7 @@ def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
             observed = r.exception_info.get("exception_message")
         elif observed is None and res.get("partial_unexpected_list"):
             observed = (f"{res.get('unexpected_count')} value(s), not shown: personal data"
-                        if config.kwargs.get("column") in personal else f"e.g. {res['partial_unexpected_list'][:3]}")
+                        if config.kwargs.get("column") in personal else _samples(res["partial_unexpected_list"]))
         validation.outcomes.append(Outcome(
             expectation=config.type,
             column=config.kwargs.get("column"),
@@ -137,7 +168,14 @@ def validate_raw_batch(table_name: str, frame: pd.DataFrame, window: BatchWindow
     return validate_frame(f"raw.{table_name}", expectations, frame, frozenset(RAW_TABLES[table_name].personal))
 
 
-def record_results(cur, run_id: str, batch_id: str | None, validation: Validation) -> None:
+def record_results(cur, run_id: str, batch_id: str | None, validation: Validation, as_of) -> None:
+    """One row per expectation in ops.dq_results (for charting), and the whole result in
+    ops.dq_runs (for the day's gate and Data Docs)."""
+    cur.execute(
+        "insert into ops.dq_runs (run_id, suite, batch_id, as_of_date, success, result)"
+        " values (%s, %s, %s, %s, %s, %s)",
+        (run_id, validation.suite, batch_id, as_of, validation.success, json.dumps(validation.result)),
+    )
     rows = [
         (run_id, batch_id, validation.suite, o.expectation, o.column, o.severity, o.success, o.observed,
          o.unexpected_count)

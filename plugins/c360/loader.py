@@ -194,7 +194,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
         if failures_by_row:
             _quarantine(cur, batch, batch_id, failures_by_row)
         if validation is not None:
-            record_results(cur, batch_id, batch_id, validation)
+            record_results(cur, batch_id, batch_id, validation, batch.as_of)
         if status != "rejected" and batch.watermark_to:
             cur.execute(
                 "insert into ops.watermarks (source, cursor_name, value, batch_id) values (%s, %s, %s, %s)"
