@@ -1,10 +1,14 @@
-"""Mart and score validations with GX inside PostgreSQL, on a real dbt build of the hand-made brand."""
+"""Mart and score validations with GX inside PostgreSQL, on a real dbt build of the
+hand-made brand, and the gate that keeps audiences from bad marts (a real DAG run)."""
 import contextlib
+from datetime import datetime, timezone
 
 import pytest
 
-from c360.access import LOADER, ML, TRANSFORMER
-from c360.quality import SCORE_SUITES, WAREHOUSE_SUITES, QualityFailed, validate_or_fail, validate_tables
+from c360.access import ACTIVATION, LOADER, ML, TRANSFORMER
+from c360.orchestrate import configure_airflow, load_dags
+from c360.quality import (GATE_SUITES, SCORE_SUITES, WAREHOUSE_SUITES, QualityFailed, check_gate, validate_or_fail,
+                          validate_tables)
 from c360.transform import build_warehouse
 from conftest import RESET_SQL, query
 from fixtures import AS_OF, load_small_brand
@@ -95,3 +99,35 @@ def test_scores_out_of_range_fail(built):
             cur.execute("delete from ml.propensity_scores")
             cur.execute("alter table ml.propensity_scores add constraint propensity_scores_score_decile_check"
                         " check (score_decile between 1 and 10)")
+
+
+def test_the_gate_needs_every_suite_validated_for_the_day(built):
+    with pytest.raises(QualityFailed) as closed:
+        check_gate(built.as_role(ACTIVATION), AS_OF.replace(day=1))
+    assert str(closed.value).splitlines()[1:] == [f"  {suite}: not validated for 2026-03-01" for suite in GATE_SUITES]
+
+
+def run_activation(workspace, warehouse) -> dict[str, str]:
+    """The activation DAG run for AS_OF with dag.test(), as `c360 run` does: each task's final state."""
+    configure_airflow(workspace, warehouse)
+    dag = load_dags()["c360_activation"]
+    run = dag.test(logical_date=datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=timezone.utc),
+                   run_conf={"as_of": AS_OF.isoformat()})
+    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def test_a_failed_mart_validation_stops_the_audience_sync(built, workspace, capfd):
+    validate_tables(built.as_role(ML), AS_OF, SCORE_SUITES)
+    with broken(built, BREAK_RFM):
+        validate_tables(built.as_role(TRANSFORMER), AS_OF, WAREHOUSE_SUITES)  # as the warehouse DAG does
+        states = run_activation(workspace, built)
+    assert states == {"quality_gate": "failed", "sync_audiences": "upstream_failed"}
+    assert "marts.customer_rfm: expect_column_values_to_be_between on r_score: e.g. 9" in capfd.readouterr().out
+    assert query(built, "select count(*) from ops.sync_log where as_of_date = %s", (AS_OF,)) == [(0,)]
+    assert not list(workspace.exports.rglob(f"*_{AS_OF}.csv"))
+
+    # the marts fixed and validated again: the gate opens and the audiences are synced
+    validate_tables(built.as_role(TRANSFORMER), AS_OF, WAREHOUSE_SUITES)
+    check_gate(built.as_role(ACTIVATION), AS_OF)
+    assert run_activation(workspace, built) == {"quality_gate": "success", "sync_audiences": "success"}
+    assert query(built, "select count(*) from ops.sync_log where as_of_date = %s", (AS_OF,))[0][0] > 0
