@@ -3,24 +3,12 @@ from datetime import date
 
 import pandas as pd
 import pytest
-import yaml
-
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from conftest import query
 from expectations.severities import FILE_NAME, SeveritiesError, load_overrides, parse_overrides
 
 AS_OF = date(2026, 3, 31)
-
-
-@pytest.fixture
-def severities_file(workspace):
-    path = workspace.home / FILE_NAME
-
-    def write(document) -> None:
-        path.write_text(yaml.safe_dump(document))
-    yield write
-    path.unlink(missing_ok=True)
 
 
 def test_overrides_by_type_or_by_column():

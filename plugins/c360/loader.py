@@ -108,6 +108,15 @@ def _extras(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     ).where(values.notna().any(axis=1), None)
 
 
+def rows_to_load(batch: Batch, typed: pd.DataFrame, failed_rows) -> pd.DataFrame:
+    """The typed rows that did not fail, with their lineage and the columns the table does not know."""
+    good = typed.drop(index=list(failed_rows))
+    if batch.table.file_lineage:
+        good = good.join(batch.frame[batch.table.lineage_columns])
+    drift = batch.table.unknown_columns(batch.frame.columns)
+    return good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
+
+
 def _copy_rows(cur, table: RawTable, rows: pd.DataFrame, batch_id: str) -> None:
     columns = table.column_names + table.lineage_columns + ["_extra"]
     cur.execute("select now()")  # the transaction's time: one _loaded_at for the whole batch
@@ -175,10 +184,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
     failures_by_row: dict[int, list[RowFailure]] = {}
     for failure in failures:
         failures_by_row.setdefault(failure.row, []).append(failure)
-    good = typed.drop(index=list(failures_by_row)) if status == "promoted" else typed.iloc[0:0]
-    if batch.table.file_lineage and status == "promoted":
-        good = good.join(batch.frame[batch.table.lineage_columns])
-    good = good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
+    good = rows_to_load(batch, typed, failures_by_row) if status == "promoted" else typed.iloc[0:0]
 
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(
