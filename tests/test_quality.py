@@ -1,14 +1,19 @@
 """Mart and score validations with GX inside PostgreSQL, on a real dbt build of the
 hand-made brand, and the gate that keeps audiences from bad marts (a real DAG run)."""
 import contextlib
+import re
 from datetime import datetime, timezone
 
+import pandas as pd
 import pytest
 
 from c360.access import ACTIVATION, LOADER, ML, TRANSFORMER
+from c360.data_docs import build_data_docs
+from c360.loader import Batch, publish_batch
 from c360.orchestrate import configure_airflow, load_dags
 from c360.quality import (GATE_SUITES, SCORE_SUITES, WAREHOUSE_SUITES, QualityFailed, check_gate, validate_or_fail,
                           validate_tables)
+from c360.raw_tables import RAW_TABLES
 from c360.transform import build_warehouse
 from conftest import RESET_SQL, query
 from fixtures import AS_OF, load_small_brand
@@ -131,3 +136,27 @@ def test_a_failed_mart_validation_stops_the_audience_sync(built, workspace, capf
     check_gate(built.as_role(ACTIVATION), AS_OF)
     assert run_activation(workspace, built) == {"quality_gate": "success", "sync_audiences": "success"}
     assert query(built, "select count(*) from ops.sync_log where as_of_date = %s", (AS_OF,))[0][0] > 0
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", re.sub(r"(?s)<(script|style).*?</\1>", "", html)))
+
+
+def test_data_docs_show_the_days_validations_without_personal_values(built, workspace):
+    bad_emails = pd.DataFrame([{"customer_id": 90 + n, "email": f"zed.{n} at example.com",
+                                "created_at": "2026-03-01T00:00:00Z", "updated_at": "2026-03-01T00:00:00Z"}
+                               for n in range(2)])
+    publish_batch(built.as_role(LOADER), Batch("shop", RAW_TABLES["shop_customers"], bad_emails, AS_OF))
+    validate_tables(built.as_role(TRANSFORMER), AS_OF, WAREHOUSE_SUITES)
+
+    index = build_data_docs(built, workspace, AS_OF)
+    pages = {p: p.read_text() for p in index.parent.rglob("*.html")}
+    suites = {s for s, in query(built, "select distinct suite from ops.dq_runs where as_of_date = %s", (AS_OF,))}
+    assert {"raw.shop_customers", "marts.customer_rfm"} <= suites
+    for suite in suites:
+        assert suite in pages[index], suite
+    (runs,), = query(built, "select count(*) from ops.dq_runs where as_of_date = %s", (AS_OF,))
+    assert len([p for p in pages if "validations" in p.parts]) == runs
+    customers_pages = [visible_text(text) for p, text in pages.items() if "validations" in p.parts and "shop_customers" in str(p)]
+    assert any("Status: Failed" in t and "Unsuccessful Expectations 1" in t for t in customers_pages)
+    assert not any("zed.0" in text for text in pages.values())

@@ -114,6 +114,7 @@ def _ensure_sources(workspace: Workspace, args, as_of: date) -> None:
 
 
 def cmd_run(args) -> int:
+    from c360.data_docs import build_data_docs
     from c360.orchestrate import PipelineFailed, run_pipeline
     from c360.summary import pipeline_summary
     from c360.warehouse import open_warehouse
@@ -139,7 +140,10 @@ def cmd_run(args) -> int:
         run_pipeline(workspace, warehouse, as_of)
     except PipelineFailed as err:
         print(f"\nFAILED: {err}", file=sys.stderr)
+        print(f"data quality of the day (GX Data Docs): {build_data_docs(warehouse, workspace, as_of)}",
+              file=sys.stderr)
         return 1
+    build_data_docs(warehouse, workspace, as_of)  # the summary says where
     print()
     print(pipeline_summary(warehouse, workspace, as_of))
     return 0
