@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -46,6 +47,7 @@ class Validation:
     outcomes: list[Outcome] = field(default_factory=list)
     personal: frozenset[str] = frozenset()  # columns whose values are never quoted
     result: dict | None = None  # GX's own result, as Data Docs render it (no personal values, no row lists)
+    seconds: float | None = None  # what validating took: GX's cost per batch
 
     @property
     def success(self) -> bool:
@@ -124,9 +126,10 @@ def _kept_result(result, personal: frozenset[str]) -> dict:
 
 def validate_frame(suite_name: str, expectations: list, frame: pd.DataFrame,
                    personal: frozenset[str] = frozenset()) -> Validation:
+    started = time.perf_counter()
     suite = suite_with_severities(suite_name, expectations)
     result = _batch_for(frame).validate(suite, result_format={"result_format": "COMPLETE"})
-    return validation_from_result(suite_name, result, personal)
+    return validation_from_result(suite_name, result, personal, time.perf_counter() - started)
 
 
 def _samples(values: list) -> str:
@@ -134,9 +137,10 @@ def _samples(values: list) -> str:
     return "e.g. " + ", ".join(repr(v) if isinstance(v, str) else str(v) for v in dict.fromkeys(values[:3]))
 
 
-def validation_from_result(suite_name: str, result, personal: frozenset[str] = frozenset()) -> Validation:
+def validation_from_result(suite_name: str, result, personal: frozenset[str] = frozenset(),
+                           seconds: float | None = None) -> Validation:
     """Each expectation's outcome, with the severity it was validated with."""
-    validation = Validation(suite_name, personal=personal, result=_kept_result(result, personal))
+    validation = Validation(suite_name, personal=personal, result=_kept_result(result, personal), seconds=seconds)
     for r in result.results:
         config = r.expectation_config
         res = r.result or {}
@@ -172,9 +176,10 @@ def record_results(cur, run_id: str, batch_id: str | None, validation: Validatio
     """One row per expectation in ops.dq_results (for charting), and the whole result in
     ops.dq_runs (for the day's gate and Data Docs)."""
     cur.execute(
-        "insert into ops.dq_runs (run_id, suite, batch_id, as_of_date, success, result)"
-        " values (%s, %s, %s, %s, %s, %s)",
-        (run_id, validation.suite, batch_id, as_of, validation.success, json.dumps(validation.result)),
+        "insert into ops.dq_runs (run_id, suite, batch_id, as_of_date, success, seconds, result)"
+        " values (%s, %s, %s, %s, %s, %s, %s)",
+        (run_id, validation.suite, batch_id, as_of, validation.success, validation.seconds,
+         json.dumps(validation.result)),
     )
     rows = [
         (run_id, batch_id, validation.suite, o.expectation, o.column, o.severity, o.success, o.observed,

@@ -76,6 +76,7 @@ create table if not exists ops.dq_runs (
     batch_id     text,
     as_of_date   date not null,
     success      boolean not null,
+    seconds      double precision,
     result       jsonb not null,
     validated_at timestamptz not null default now(),
     primary key (run_id, suite)
