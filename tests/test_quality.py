@@ -15,7 +15,7 @@ from c360.quality import (GATE_SUITES, SCORE_SUITES, WAREHOUSE_SUITES, QualityFa
                           validate_tables)
 from c360.raw_tables import RAW_TABLES
 from c360.transform import build_warehouse
-from conftest import RESET_SQL, query
+from conftest import RESET_SQL, query, required_passwords
 from fixtures import AS_OF, load_small_brand
 
 MARTS = ("dim_customers", "customer_rfm", "customer_lifecycle")
@@ -160,3 +160,9 @@ def test_data_docs_show_the_days_validations_without_personal_values(built, work
     customers_pages = [visible_text(text) for p, text in pages.items() if "validations" in p.parts and "shop_customers" in str(p)]
     assert any("Status: Failed" in t and "Unsuccessful Expectations 1" in t for t in customers_pages)
     assert not any("zed.0" in text for text in pages.values())
+
+
+def test_suites_connect_as_a_role_that_needs_its_password(built):
+    with required_passwords(built):
+        validations = validate_tables(built.as_role(TRANSFORMER), AS_OF, WAREHOUSE_SUITES)
+    assert all(v.success for v in validations), [v.batch_failures for v in validations]

@@ -7,6 +7,7 @@ scores of the day, each a page, and an index of them all.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ def build_data_docs(warehouse: Warehouse, workspace: Workspace, as_of: date) -> 
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier, ValidationResultIdentifier)
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # not its set-up chatter in the run's output
     site = workspace.quality_docs
     shutil.rmtree(site, ignore_errors=True)  # the day's validations only
     context = gx.get_context(mode="ephemeral")
