@@ -8,6 +8,10 @@ each destination only the changes against what it holds (adds, updates,
 removes), in batches with idempotency keys. Runs and counts are in
 `ops.sync_log`; who was synced or held out on each date in
 `activation.audience_members`.
+
+First, `quality_gate`: if any error-severity expectation of the day's mart or
+score validations failed (or one did not run), the run fails here, listing
+them, and no audience is synced from bad data.
 """
 import pendulum
 from airflow.sdk import dag, task
@@ -28,6 +32,20 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": pendulum.duration(minutes=2), "owne
     doc_md=__doc__,
 )
 def c360_activation():
+    @task
+    def quality_gate(**context):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from c360.access import ACTIVATION
+        from c360.quality import QualityFailed, check_gate
+        from c360.runtime import as_of_date
+        from c360.warehouse import open_warehouse
+
+        try:  # a retry would read the same results
+            check_gate(open_warehouse(role=ACTIVATION), as_of_date(context))
+        except QualityFailed as err:
+            raise AirflowFailException(str(err)) from err
+
     @task(outlets=[AUDIENCES])
     def sync_audiences(**context):
         from c360.activation.audiences import load_definitions
@@ -44,7 +62,7 @@ def c360_activation():
         announce(context, AUDIENCES, as_of)
         return {name: vars(result) for name, result in results.items()}
 
-    sync_audiences()
+    quality_gate() >> sync_audiences()
 
 
 c360_activation()

@@ -13,6 +13,9 @@ horizons from `C360_PURCHASE_HORIZON_DAYS` and `C360_CHURN_HORIZON_DAYS`):
 - **score** daily: every customer (for churn, every recent buyer) with the
   champion into `ml.propensity_scores`; re-scoring a day replaces its scores.
   The scores' PSI against training is in `ml.scoring_runs` and warns in the log.
+- **validate** the day's scores with Great Expectations (score in [0, 1],
+  deciles 1-10, one per customer and model; `expectations/ml_propensity_scores.py`),
+  results in `ops.dq_results`; the activation DAG's gate reads them.
 """
 import pendulum
 from airflow.sdk import dag, task
@@ -61,7 +64,21 @@ def c360_propensity():
         announce(context, SCORES, as_of, **scored)
         return scored
 
-    retrain_if_due.expand(kind=["purchase", "churn"]) >> score_customers()
+    @task
+    def validate_scores(**context):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from c360.access import ML
+        from c360.quality import SCORE_SUITES, QualityFailed, validate_or_fail
+        from c360.runtime import as_of_date
+        from c360.warehouse import open_warehouse
+
+        try:  # a retry would find the same scores
+            return validate_or_fail(open_warehouse(role=ML), as_of_date(context), SCORE_SUITES)
+        except QualityFailed as err:
+            raise AirflowFailException(str(err)) from err
+
+    retrain_if_due.expand(kind=["purchase", "churn"]) >> score_customers() >> validate_scores()
 
 
 c360_propensity()

@@ -6,6 +6,12 @@ tests) for the as-of day passed on by the ingest DAG: staging, identity
 resolution, `marts.dim_customers`, `marts.customer_identity_map`,
 `marts.customer_rfm`, `marts.customer_lifecycle` and the facts. A failing dbt
 test fails the run, so downstream DAGs do not see bad marts.
+
+Then Great Expectations validates the key marts inside PostgreSQL (one row per
+customer, R/F/M scores 1-5, known segments and lifecycle stages; suites in
+`expectations/marts_*.py`) and records the results in `ops.dq_results` for the
+day; a failed error-severity expectation fails `validate_marts` with the list,
+and the activation DAG's gate will not sync audiences for that day.
 """
 import pendulum
 from airflow.sdk import dag, task
@@ -39,7 +45,21 @@ def c360_warehouse():
         build_warehouse(open_warehouse(workspace, role=TRANSFORMER), workspace, as_of)
         announce(context, MARTS, as_of)
 
-    dbt_build()
+    @task
+    def validate_marts(**context):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from c360.access import TRANSFORMER
+        from c360.quality import WAREHOUSE_SUITES, QualityFailed, validate_or_fail
+        from c360.runtime import as_of_date
+        from c360.warehouse import open_warehouse
+
+        try:  # a retry would find the same marts
+            return validate_or_fail(open_warehouse(role=TRANSFORMER), as_of_date(context), WAREHOUSE_SUITES)
+        except QualityFailed as err:
+            raise AirflowFailException(str(err)) from err
+
+    dbt_build() >> validate_marts()
 
 
 c360_warehouse()

@@ -45,3 +45,8 @@ def timestamps_in_window(columns: list[str], window: BatchWindow) -> list:
         gxe.ExpectColumnValuesToBeBetween(column=c, min_value=window.earliest, max_value=window.latest)
         for c in columns
     ]
+
+
+def key_columns(key: str) -> list:
+    """A mart's key: on every row, once."""
+    return [gxe.ExpectColumnValuesToNotBeNull(column=key), gxe.ExpectColumnValuesToBeUnique(column=key)]

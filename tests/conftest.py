@@ -59,6 +59,21 @@ def fresh_warehouse(warehouse, workspace):
     return warehouse
 
 
+@pytest.fixture
+def severities_file(workspace):
+    """Write the workspace's expectations.yml for one test."""
+    import yaml
+
+    from expectations.severities import FILE_NAME
+
+    path = workspace.home / FILE_NAME
+
+    def write(document) -> None:
+        path.write_text(yaml.safe_dump(document))
+    yield write
+    path.unlink(missing_ok=True)
+
+
 def query(warehouse, sql: str, params=()) -> list[tuple]:
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(sql, params)

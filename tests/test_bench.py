@@ -17,5 +17,7 @@ def test_bench_ingest_prints_a_row_per_channel_and_leaves_nothing_behind(capsys,
     assert set(rows) == {"shop", "social", "pos", "app", "campaigns", "service", "all"}
     assert rows["all"][1] == sum(rows[c][1] for c in rows if c != "all") > 0
     assert "peak memory" in out
+    per_batch = re.search(r"GX validation: [\d.]+ s for (\d+) batches: [\d.]+ s per batch, [\d.]+ s per 100k rows", out)
+    assert per_batch and int(per_batch.group(1)) > 0
     assert list(parent.iterdir()) == []  # the workspace and its server are gone
     parent.rmdir()

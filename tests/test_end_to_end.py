@@ -161,6 +161,8 @@ def test_run_prints_a_summary(first_run):
     assert f"c360 pipeline for {AS_OF}" in first_run
     for heading in ("Ingest", "RFM segments", "Lifecycle stages", "Audiences", "Look next"):
         assert heading in first_run
+    docs = re.search(r"data quality: +(\S+index\.html)", first_run).group(1)
+    assert "marts.customer_rfm" in open(docs).read()
 
 
 def test_no_secret_in_what_the_run_printed_or_logged(first_run, passwords, workspace, warehouse):

@@ -110,3 +110,35 @@ def test_data_quality_results_never_quote_personal_data(fresh_warehouse):
     (observed,), = query(fresh_warehouse, "select observed_value from ops.dq_results where column_name = 'email'"
                                           " and not success")
     assert observed == "2 value(s), not shown: personal data"
+
+
+def orders_on(day, first_id: int, count: int) -> Batch:
+    frame = orders(*({"order_id": first_id + n, "ordered_at": f"{day}T10:00:00Z", "updated_at": f"{day}T10:00:00Z"}
+                     for n in range(count)))
+    return Batch("shop", ORDERS, frame, day)
+
+
+def test_a_batch_far_outside_the_recent_row_counts_is_rejected_naming_the_learned_range(fresh_warehouse):
+    days = [date(2026, 3, d) for d in range(1, 7)]
+    for n, day in enumerate(days[:4]):
+        publish_batch(fresh_warehouse, orders_on(day, 1000 * n, 40 + n))
+    # four days of history is not enough to learn from: a batch of any size loads
+    assert publish_batch(fresh_warehouse, orders_on(days[4], 10_000, 1500)).rows_loaded == 1500
+
+    # five days are: 40..1500 rows, so from 4 to 15000
+    assert publish_batch(fresh_warehouse, orders_on(days[5], 20_000, 5)).status == "promoted"
+    with pytest.raises(BatchRejected, match=r"expect_table_row_count_to_be_between: 3 \(expected 4 to 15000 rows,"
+                                            r" learned from 5 batches of 2026-03-01 to 2026-03-05\)"):
+        publish_batch(fresh_warehouse, orders_on(days[5], 30_000, 3))
+    with pytest.raises(BatchRejected, match="expect_table_row_count_to_be_between: 15001 "):
+        publish_batch(fresh_warehouse, orders_on(days[5], 40_000, 15_001))
+
+    # rejected batches lose no row, and teach no bound
+    assert query(fresh_warehouse, "select rows_extracted, rows_loaded, rows_quarantined from ops.batches"
+                                  " where status = 'rejected' order by 1") == [(3, 0, 3), (15_001, 0, 15_001)]
+    reasons = query(fresh_warehouse, "select distinct rule, reason from ops.quarantine")
+    assert len(reasons) == 2 and all(rule == "batch_rejected" and "learned from 5 batches" in reason
+                                     for rule, reason in reasons)
+    assert query(fresh_warehouse, "select severity, success from ops.dq_results"
+                                  " where expectation = 'expect_table_row_count_to_be_between' order by validated_at") == [
+        ("error", True), ("error", False), ("error", False)]

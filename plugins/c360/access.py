@@ -66,6 +66,8 @@ GRANTS = (
     Grant(LOADER, "ops", WRITE),
     Grant(TRANSFORMER, "raw", READ),
     Grant(TRANSFORMER, "activation", READ, "audience_members"),  # measured in marts.audience_uplift
+    # the marts' and the scores' validations are recorded by who built them; the gate reads them
+    *(Grant(role, "ops", ("insert",), table) for role in (TRANSFORMER, ML) for table in ("dq_runs", "dq_results")),
     Grant(ML, "marts", READ),
     Grant(ML, "ml", READ),
     Grant(ML, "ml", WRITE, "model_registry"),
@@ -76,6 +78,7 @@ GRANTS = (
     Grant(ACTIVATION, "ml", READ, "propensity_scores"),
     Grant(ACTIVATION, "activation", WRITE),
     Grant(ACTIVATION, "ops", ("select", "insert", "update"), "sync_log"),
+    *(Grant(ACTIVATION, "ops", READ, table) for table in ("dq_runs", "dq_results")),
     Grant(BI, "marts", READ),
     Grant(BI, "ml", READ, "propensity_scores"),
 )

@@ -84,6 +84,7 @@ def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
             results = ingest_channel(channel, end, workspace)
             figures.append(ChannelFigures(channel, len(results), sum(r.rows_extracted for r in results),
                                           time.perf_counter() - started))
+        validated = validation_cost(warehouse)
     lines = [f"c360 bench ingest: {customers} customers, {days} days (simulated in {simulated:.1f} s)",
              f"{'channel':<10} {'batches':>8} {'rows':>10} {'seconds':>8} {'rows/s':>9}"]
     lines += [f"{f.channel:<10} {f.batches:>8} {f.rows:>10} {f.seconds:>8.1f} {f.rows_per_second:>9.0f}" for f in figures]
@@ -91,8 +92,21 @@ def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
                            sum(f.seconds for f in figures))
     lines.append(f"{total.channel:<10} {total.batches:>8} {total.rows:>10} {total.seconds:>8.1f}"
                  f" {total.rows_per_second:>9.0f}")
+    lines.append(validated)
     lines.append(f"peak memory of this process: {peak_rss_mb():.0f} MB")
     return "\n".join(lines)
+
+
+def validation_cost(warehouse: Warehouse) -> str:
+    """GX's share of the loads: seconds per batch and per 100k rows (ops.dq_runs times each validation)."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("select count(*), coalesce(sum(r.seconds), 0), coalesce(sum(b.rows_extracted), 0)"
+                    " from ops.dq_runs r join ops.batches b using (batch_id)")
+        batches, seconds, rows = (float(v) for v in cur.fetchone())
+    if not batches:
+        return "GX validation: no batch validated"
+    return (f"GX validation: {seconds:.1f} s for {batches:.0f} batches: {seconds / batches:.3f} s per batch,"
+            f" {seconds / rows * 100_000:.1f} s per 100k rows")
 
 
 def dbt_node_seconds(workspace: Workspace) -> dict[str, float]:
@@ -110,6 +124,7 @@ def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
     """The full `dbt build` of a brand's history, then the daily build after one more
     day of data (what the warehouse DAG runs every day), with the slowest nodes of each."""
     from c360.ingest import ingest_channel
+    from c360.quality import WAREHOUSE_SUITES, validate_tables
     from c360.sources import CHANNELS, advance_simulation
     from c360.transform import build_warehouse
 
@@ -124,11 +139,14 @@ def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
             started = time.perf_counter()
             build_warehouse(warehouse, workspace, as_of)
             timings[label] = (rows, time.perf_counter() - started, dbt_node_seconds(workspace))
+            marts = validate_tables(warehouse, as_of, WAREHOUSE_SUITES)
     (full_rows, full, full_nodes), (daily_rows, daily, daily_nodes) = timings["full"], timings["daily"]
     lines = [f"c360 bench warehouse: {customers} customers, {days} days",
              f"full build  ({full_rows:>9} rows loaded, as of {yesterday}): {full:7.1f} s",
              f"daily build ({daily_rows:>9} rows loaded, as of {today}): {daily:7.1f} s"
              f"  = {daily / full:.0%} of the full build",
+             f"mart suites (GX in PostgreSQL) after the daily build: {sum(v.seconds for v in marts):.1f} s"
+             f" for {customers} customers (" + ", ".join(f"{v.suite} {v.seconds:.1f} s" for v in marts) + ")",
              "slowest nodes of the full build:", *_slowest(full_nodes),
              "slowest nodes of the daily build:", *_slowest(daily_nodes)]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from c360.access import ROLES_BY_SHORT_NAME
 from c360.config import Workspace, warehouse_dsn_from_env
+from c360.raw_tables import RAW_TABLES
 
 
 def _date(text: str) -> date:
@@ -113,12 +114,14 @@ def _ensure_sources(workspace: Workspace, args, as_of: date) -> None:
 
 
 def cmd_run(args) -> int:
+    from c360.data_docs import build_data_docs
     from c360.orchestrate import PipelineFailed, run_pipeline
     from c360.summary import pipeline_summary
     from c360.warehouse import open_warehouse
 
     from c360.activation.audiences import load_definitions
     from c360.sources import load_sources
+    from expectations.severities import load_overrides
 
     workspace = Workspace.from_env().ensure()
     as_of = args.as_of or _today()
@@ -126,6 +129,7 @@ def cmd_run(args) -> int:
     try:  # refuse bad settings here, not halfway through the DAGs
         load_sources(workspace)
         load_definitions(workspace)
+        load_overrides(workspace.home)
     except ValueError as err:
         print(f"c360: {err}", file=sys.stderr)
         return 2
@@ -136,7 +140,10 @@ def cmd_run(args) -> int:
         run_pipeline(workspace, warehouse, as_of)
     except PipelineFailed as err:
         print(f"\nFAILED: {err}", file=sys.stderr)
+        print(f"data quality of the day (GX Data Docs): {build_data_docs(warehouse, workspace, as_of)}",
+              file=sys.stderr)
         return 1
+    build_data_docs(warehouse, workspace, as_of)  # the summary says where
     print()
     print(pipeline_summary(warehouse, workspace, as_of))
     return 0
@@ -202,6 +209,25 @@ def cmd_dbt(args) -> int:
     env = dbt_env(open_warehouse(workspace), workspace)
     dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
     return subprocess.call([dbt, *args.dbt_args, "--project-dir", str(DBT_PROJECT)], env=env, cwd=DBT_PROJECT)
+
+
+def cmd_quarantine(args) -> int:
+    """Quarantined rows with their reasons, or replay them with today's rules (as the loader)."""
+    from c360 import quarantine
+    from c360.access import LOADER
+    from c360.warehouse import open_warehouse
+
+    warehouse = open_warehouse(Workspace.from_env().ensure(), role=LOADER)
+    if args.action == "list":
+        print(quarantine.format_rows(quarantine.list_rows(warehouse, args.table, args.batch, args.rule)))
+        return 0
+    replays = quarantine.replay(warehouse, args.table, args.batch)
+    for r in replays:
+        loaded = f"{r.loaded} row(s) loaded as {r.replayed_batch_id}" if r.loaded else "nothing loaded"
+        print(f"{r.batch_id}: {loaded}, {r.still_failing} still in quarantine")
+    print(f"replayed {len(replays)} batch(es): {sum(r.loaded for r in replays)} row(s) loaded into raw,"
+          f" {sum(r.still_failing for r in replays)} still in quarantine")
+    return 0
 
 
 def cmd_bench(args) -> int:
@@ -322,6 +348,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, metavar="FILE",
                    help="CSV with a header of customer_key, email and/or phone (E.164), and optionally reason")
     p.set_defaults(func=cmd_suppress)
+
+    p = sub.add_parser("quarantine", help="see quarantined rows with their reasons; replay them after a fix")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, help_text in (("list", "quarantined rows (personal values masked) and counts per rule"),
+                            ("replay", "re-validate quarantined rows with the current rules and severities;"
+                                       " load the ones that pass as a new batch")):
+        q = actions.add_parser(name, help=help_text)
+        q.add_argument("--table", choices=sorted(RAW_TABLES), help="only rows of this raw table")
+        q.add_argument("--batch", metavar="BATCH_ID", help="only rows of this batch")
+        if name == "list":
+            q.add_argument("--rule", help="only rows that failed this rule, e.g. malformed_line")
+        q.set_defaults(func=cmd_quarantine)
 
     p = sub.add_parser("docs", help="generate the dbt docs site and say where it is")
     p.set_defaults(func=cmd_docs)

@@ -69,6 +69,20 @@ create table if not exists ops.dq_results (
     validated_at     timestamptz not null default now()
 );
 
+-- one row per suite validated: the day it was for and GX's whole result (what Data Docs render)
+create table if not exists ops.dq_runs (
+    run_id       text not null,
+    suite        text not null,
+    batch_id     text,
+    as_of_date   date not null,
+    success      boolean not null,
+    seconds      double precision,
+    result       jsonb not null,
+    validated_at timestamptz not null default now(),
+    primary key (run_id, suite)
+);
+create index if not exists dq_runs__day on ops.dq_runs (as_of_date, suite);
+
 create table if not exists ops.sync_log (
     sync_id        text primary key,
     audience       text not null,

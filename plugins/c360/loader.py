@@ -22,6 +22,7 @@ from c360.parsing import RowFailure, parse_batch
 from c360.raw_tables import RawTable
 from c360.warehouse import Warehouse
 from expectations.common import BatchWindow
+from expectations.row_counts import RowCountBounds, learn_bounds
 from expectations.runner import Validation, record_results, validate_raw_batch
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ def _missing_required(batch: Batch) -> list[str]:
     return [c.name for c in batch.table.columns if c.required and c.name not in batch.frame.columns]
 
 
-def audit(batch: Batch) -> tuple[pd.DataFrame, list[RowFailure], list[str], Validation | None]:
+def audit(batch: Batch, bounds: RowCountBounds | None = None
+          ) -> tuple[pd.DataFrame, list[RowFailure], list[str], Validation | None]:
     """Type and validate a batch: (typed rows, row failures, batch failures, GX results)."""
     missing = _missing_required(batch)
     if missing:
@@ -92,7 +94,7 @@ def audit(batch: Batch) -> tuple[pd.DataFrame, list[RowFailure], list[str], Vali
     failures = batch.read_failures + failures
     parsed_ok = sorted(set(range(len(typed))) - {f.row for f in failures})
     clean = typed.iloc[parsed_ok].reset_index(drop=True)
-    validation = validate_raw_batch(batch.table.name, clean, BatchWindow(batch.as_of))
+    validation = validate_raw_batch(batch.table.name, clean, BatchWindow(batch.as_of), bounds)
     failures += [RowFailure(parsed_ok[f.row], f.rule, f.reason) for f in validation.row_failures(clean)]
     return typed, failures, validation.batch_failures, validation
 
@@ -104,6 +106,15 @@ def _extras(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
         [json.dumps({k: v for k, v in row.items() if not pd.isna(v)}) for row in values.to_dict("records")],
         index=frame.index,
     ).where(values.notna().any(axis=1), None)
+
+
+def rows_to_load(batch: Batch, typed: pd.DataFrame, failed_rows) -> pd.DataFrame:
+    """The typed rows that did not fail, with their lineage and the columns the table does not know."""
+    good = typed.drop(index=list(failed_rows))
+    if batch.table.file_lineage:
+        good = good.join(batch.frame[batch.table.lineage_columns])
+    drift = batch.table.unknown_columns(batch.frame.columns)
+    return good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
 
 
 def _copy_rows(cur, table: RawTable, rows: pd.DataFrame, batch_id: str) -> None:
@@ -154,10 +165,11 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
             if previous.status == "rejected":
                 raise BatchRejected(f"{batch_id} was rejected: {previous.message}")
             return previous
+        bounds = learn_bounds(cur, batch.source, batch.table.name, batch.as_of)
 
     extracted = len(batch.frame)
     drift = batch.table.unknown_columns(batch.frame.columns)
-    typed, failures, batch_failures, validation = audit(batch) if extracted else (batch.frame, [], [], None)
+    typed, failures, batch_failures, validation = audit(batch, bounds) if extracted else (batch.frame, [], [], None)
     if batch.strict and failures and not batch_failures:
         batch_failures = [f"{len({f.row for f in failures})} bad row(s), e.g. {_where(batch, failures[0])}"]
     if batch_failures:
@@ -172,10 +184,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
     failures_by_row: dict[int, list[RowFailure]] = {}
     for failure in failures:
         failures_by_row.setdefault(failure.row, []).append(failure)
-    good = typed.drop(index=list(failures_by_row)) if status == "promoted" else typed.iloc[0:0]
-    if batch.table.file_lineage and status == "promoted":
-        good = good.join(batch.frame[batch.table.lineage_columns])
-    good = good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
+    good = rows_to_load(batch, typed, failures_by_row) if status == "promoted" else typed.iloc[0:0]
 
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(
@@ -191,7 +200,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
         if failures_by_row:
             _quarantine(cur, batch, batch_id, failures_by_row)
         if validation is not None:
-            record_results(cur, batch_id, batch_id, validation)
+            record_results(cur, batch_id, batch_id, validation, batch.as_of)
         if status != "rejected" and batch.watermark_to:
             cur.execute(
                 "insert into ops.watermarks (source, cursor_name, value, batch_id) values (%s, %s, %s, %s)"

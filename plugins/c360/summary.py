@@ -84,7 +84,9 @@ def pipeline_summary(warehouse: Warehouse, workspace: Workspace, as_of: date) ->
         f"  query the marts:   psql \"{warehouse.as_role(BI).params.uri()}\" -c 'select * from marts.customer_rfm limit 10'",
         f"  as the admin:      psql \"{warehouse.params.uri()}\"   (who may read what: c360 warehouse roles)",
         "  Airflow UI:        c360 ui   (then http://localhost:8080)",
-        "  quarantined rows:  select * from ops.quarantine;   batch counts: select * from ops.batches;",
+        "  quarantined rows:  c360 quarantine list   (replay: c360 quarantine replay);"
+        "   batch counts: select * from ops.batches;",
+        f"  data quality:      {workspace.quality_docs / 'index.html'}   (GX Data Docs of the day's validations)",
         f"  task logs:         {workspace.home / 'logs'}",
     ]
     return "\n".join(lines)
