@@ -26,6 +26,7 @@ CALIBRATION_FOLDS = 3
 SIGNED_FEATURES = ["monetary", "net_amount_90d", "average_order_value"]
 # a gap that never happened (no order, ticket, app event...) is treated as a year
 NEVER_DAYS = 365
+MIN_LEAF_ROWS = 20
 
 
 def gradient_boosting() -> HistGradientBoostingClassifier:
@@ -40,10 +41,24 @@ def gradient_boosting() -> HistGradientBoostingClassifier:
     0.03 over 150 or 0.01 over 400, while 0.03 over 300 fell back (+0.0038 and
     +0.0001). Missing values (no order yet, no reach known) are split on
     natively."""
-    return HistGradientBoostingClassifier(
+    return _LeafScaledBoosting(
         learning_rate=0.02, max_iter=200, max_depth=3, max_leaf_nodes=8, min_samples_leaf=300,
         l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=SEED,
     )
+
+
+class _LeafScaledBoosting(HistGradientBoostingClassifier):
+    """``min_samples_leaf`` as a ceiling: a training set too small for leaves that large (a
+    young brand of a few hundred customers, cut again into calibration folds) gets leaves of a
+    thirtieth of its rows, at least MIN_LEAF_ROWS, rather than trees that cannot split."""
+
+    def fit(self, X, y, sample_weight=None):
+        ceiling = self.min_samples_leaf
+        self.min_samples_leaf = min(ceiling, max(MIN_LEAF_ROWS, len(X) // 30))
+        try:
+            return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.min_samples_leaf = ceiling
 
 
 def _tree_preprocessing() -> ColumnTransformer:
