@@ -26,18 +26,39 @@ CALIBRATION_FOLDS = 3
 SIGNED_FEATURES = ["monetary", "net_amount_90d", "average_order_value"]
 # a gap that never happened (no order, ticket, app event...) is treated as a year
 NEVER_DAYS = 365
+MIN_LEAF_ROWS = 20
 
 
 def gradient_boosting() -> HistGradientBoostingClassifier:
     """Shallow trees, a slow learning rate, large leaves and an L2 penalty: the
-    regularisation that keeps it from memorising a few thousand customers (250
-    trees at half the rate ranked no better on the simulated brand and took
-    twice as long to score). Missing values (no order yet, no reach known) are
-    split on natively."""
-    return HistGradientBoostingClassifier(
-        learning_rate=0.1, max_iter=100, max_depth=3, max_leaf_nodes=8, min_samples_leaf=80,
+    regularisation that keeps it from memorising a few thousand customers. A
+    30-day label is one noisy draw of who happened to buy and most features are
+    weak, so the trees must average over many customers: on simulated brands of
+    3,000 customers (five weekly snapshots), leaves of 80 rows at rate 0.1 over
+    100 trees ranked the true purchase chance barely better or worse than RFM
+    (expected ROC AUC margin +0.0015 on seed 7, -0.0054 on seed 8); leaves of
+    300 at rate 0.02 over 200 trees beat it (+0.0060 and +0.0032), as did rate
+    0.03 over 150 or 0.01 over 400, while 0.03 over 300 fell back (+0.0038 and
+    +0.0001). Missing values (no order yet, no reach known) are split on
+    natively."""
+    return _LeafScaledBoosting(
+        learning_rate=0.02, max_iter=200, max_depth=3, max_leaf_nodes=8, min_samples_leaf=300,
         l2_regularization=1.0, categorical_features=[0], early_stopping=False, random_state=SEED,
     )
+
+
+class _LeafScaledBoosting(HistGradientBoostingClassifier):
+    """``min_samples_leaf`` as a ceiling: a training set too small for leaves that large (a
+    young brand of a few hundred customers, cut again into calibration folds) gets leaves of a
+    thirtieth of its rows, at least MIN_LEAF_ROWS, rather than trees that cannot split."""
+
+    def fit(self, X, y, sample_weight=None):
+        ceiling = self.min_samples_leaf
+        self.min_samples_leaf = min(ceiling, max(MIN_LEAF_ROWS, len(X) // 30))
+        try:
+            return super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.min_samples_leaf = ceiling
 
 
 def _tree_preprocessing() -> ColumnTransformer:
@@ -82,10 +103,13 @@ CANDIDATES = {
 
 
 def make_pipeline(name: str, calibrated: bool = True) -> Pipeline:
-    """The candidate's Pipeline; calibrated by isotonic regression on out-of-fold predictions
-    (the final classifier is fit on all training rows, so scoring runs one model)."""
+    """The candidate's Pipeline; calibrated by a logistic (Platt) fit on out-of-fold predictions
+    (the final classifier is fit on all training rows, so scoring runs one model). Not isotonic:
+    its steps tie customers the classifier had ranked apart (some 60 distinct scores for 3,000
+    customers), which on the simulated brand cost 0.0009 of expected ROC AUC against the true
+    purchase chance (0.7780 against 0.7789) for no better Brier score (0.1258 against 0.1260)."""
     preprocessing, classifier = CANDIDATES[name]
     estimator = classifier()
     if calibrated:
-        estimator = CalibratedClassifierCV(estimator, method="isotonic", cv=CALIBRATION_FOLDS, ensemble=False)
+        estimator = CalibratedClassifierCV(estimator, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False)
     return Pipeline([("preprocess", preprocessing()), ("classifier", estimator)])

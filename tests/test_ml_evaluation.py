@@ -64,7 +64,8 @@ def test_deciles_are_equal_sized_even_when_scores_tie():
 def test_training_labels_end_before_validation_which_ends_by_the_as_of_date():
     plan = schedule(date(2026, 6, 30), 30, first_order_on=date(2026, 3, 1))
     assert plan.validation_as_of == date(2026, 5, 31)
-    assert plan.train_dates == [date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 24), date(2026, 5, 1)]
+    assert plan.train_dates == [date(2026, 4, 3), date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 24),
+                                date(2026, 5, 1)]
     with pytest.raises(NotEnoughHistory, match="90-day horizon"):
         schedule(date(2026, 6, 30), 90, first_order_on=date(2026, 3, 1))
 
