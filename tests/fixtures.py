@@ -47,6 +47,20 @@ def _ticket(ticket_id, email, phone, score=None):
                 updated_at="2026-03-03T11:00:00Z", _source_file="service_tickets.json", _source_line=1)
 
 
+def build_small_brand(warehouse, workspace):
+    """An emptied warehouse with the hand-made brand below loaded and built for AS_OF."""
+    from c360.access import LOADER
+    from c360.transform import build_warehouse
+    from conftest import RESET_SQL
+
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(RESET_SQL)
+    warehouse.bootstrap()
+    load_small_brand(warehouse.as_role(LOADER))
+    build_warehouse(warehouse, workspace, AS_OF)
+    return warehouse
+
+
 def load_small_brand(warehouse):
     """Ann: shop account + member card 'M1' (written ' m1 ' at the till): 3 orders, one refunded;
          an app device used anonymously, then logged in with her customer id; an e-mail campaign

@@ -13,19 +13,14 @@ from c360.cli import main
 from c360.config import AIRFLOW_DB, SHOP_DB
 from c360.transform import UnsafeViews, build_warehouse
 from c360.warehouse import SCHEMAS, ConnectionParams, Warehouse, WarehouseAccessError, open_warehouse
-from conftest import RESET_SQL, query, required_passwords
-from fixtures import AS_OF, load_small_brand
+from conftest import query, required_passwords
+from fixtures import AS_OF, build_small_brand
 
 
 @pytest.fixture(scope="module")
 def built(warehouse, workspace):
     """The hand-made brand loaded and built, so every schema holds real tables."""
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
-    load_small_brand(warehouse.as_role(LOADER))
-    build_warehouse(warehouse, workspace, AS_OF)
-    return warehouse
+    return build_small_brand(warehouse, workspace)
 
 
 def attempt(warehouse, role, statement: str) -> None:

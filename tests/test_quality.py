@@ -14,21 +14,15 @@ from c360.orchestrate import configure_airflow, load_dags
 from c360.quality import (GATE_SUITES, SCORE_SUITES, WAREHOUSE_SUITES, QualityFailed, check_gate, validate_or_fail,
                           validate_tables)
 from c360.raw_tables import RAW_TABLES
-from c360.transform import build_warehouse
-from conftest import RESET_SQL, query, required_passwords
-from fixtures import AS_OF, load_small_brand
+from conftest import query, required_passwords
+from fixtures import AS_OF, build_small_brand
 
 MARTS = ("dim_customers", "customer_rfm", "customer_lifecycle")
 
 
 @pytest.fixture(scope="module")
 def built(warehouse, workspace):
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
-    load_small_brand(warehouse.as_role(LOADER))
-    build_warehouse(warehouse, workspace, AS_OF)
-    return warehouse
+    return build_small_brand(warehouse, workspace)
 
 
 @contextlib.contextmanager
