@@ -15,28 +15,13 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from c360.bench import simulated_brand, throwaway_workspace
-from c360.config import Workspace
+from c360.bench import build_simulated_warehouse, throwaway_workspace
 from c360.warehouse import Warehouse
 from ml import evaluation, registry
 from ml.dataset import FEATURES, copy_in, load_features
 from ml.score import score_features
 from ml.targets import target, targets
 from ml.train import NotEnoughHistory, train
-
-
-def build_simulated_warehouse(workspace: Workspace, warehouse: Warehouse, customers: int, days: int, seed: int,
-                              end: date) -> None:
-    """A simulated brand's history up to `end`, ingested and built into the marts."""
-    from c360.ingest import ingest_channel
-    from c360.sources import CHANNELS, advance_simulation
-    from c360.transform import build_warehouse
-
-    simulated_brand(workspace, customers, days, seed, start=end - timedelta(days=days - 1))
-    advance_simulation(workspace, warehouse, end)
-    for channel in CHANNELS:
-        ingest_channel(channel, end, workspace)
-    build_warehouse(warehouse, workspace, end)
 
 
 def synthetic_features(warehouse: Warehouse, source_day: date, day: date, rows: int, seed: int) -> None:

@@ -14,13 +14,12 @@ from c360.access import ACTIVATION
 from c360.activation.audiences import parse_audience
 from c360.activation.rules import ContactRules
 from c360.activation.sync import sync_audience
-from c360.bench import throwaway_workspace
+from c360.bench import build_simulated_warehouse, throwaway_workspace
 from c360.ingest import ingest_channel
 from c360.simulator.campaigns import AUDIENCE_LIFT
 from c360.sources import CHANNELS, advance_simulation
 from c360.transform import build_warehouse
 from conftest import query
-from ml.bench import build_simulated_warehouse
 
 SYNC_DAY = date(2026, 5, 31)
 MEASURED_ON = SYNC_DAY + timedelta(days=10)

@@ -35,7 +35,7 @@ from c360.extract.shop import extract_shop
 from c360.warehouse import open_warehouse
 
 channel, source, as_of, hang_at, signal_file, chunk_rows = sys.argv[1:]
-copy_rows, copies = loader._copy_rows, []
+copy_rows, copies = loader.copy_rows, []
 
 def copy_then_hang(*args):
     copy_rows(*args)
@@ -44,7 +44,7 @@ def copy_then_hang(*args):
         Path(signal_file).write_text("rows copied, not committed")
         time.sleep(600)
 
-loader._copy_rows = copy_then_hang
+loader.copy_rows = copy_then_hang
 warehouse = open_warehouse(start=False, role=LOADER)
 if channel == "shop":
     extract_shop(warehouse, source, date.fromisoformat(as_of), chunk_rows=int(chunk_rows))

@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c360.bench import throwaway_workspace
+from c360.bench import build_simulated_warehouse, throwaway_workspace
 from conftest import query
 from ml import evaluation, registry
-from ml.bench import build_simulated_warehouse
 from ml.dataset import FEATURES, load_features
 from ml.score import score, score_features
 from ml.targets import RECENT_BUYER_DAYS, target, targets
@@ -45,6 +44,14 @@ def scores_on(warehouse, model_name: str, day: date) -> pd.DataFrame:
                                          " from ml.propensity_scores where model_name = %s and scored_for_date = %s",
                               (model_name, day)),
                         columns=["customer_key", "model_version", "score", "score_decile"]).set_index("customer_key")
+
+
+def register_copy(workspace, warehouse, model, version: str, promote: bool):
+    """The same model registered again under another version, promoted or not."""
+    return registry.save_and_register(
+        warehouse, workspace.models, registry.load_artifact(model), model_name=model.model_name,
+        model_version=version, train_from=END, train_as_of=END, validation_as_of=END, horizon_days=30,
+        features=model.features, metrics=model.metrics, promote=promote)
 
 
 def test_the_purchase_model_clearly_beats_both_baselines_against_the_truth(world):
@@ -96,10 +103,7 @@ def test_rescoring_a_date_replaces_its_scores_with_the_champion_of_the_day(world
 
     # a new champion (the same model registered as another version) re-scores the date
     champion = registry.champion(warehouse, "purchase_30d")
-    new = registry.save_and_register(
-        warehouse, workspace.models, registry.load_artifact(champion), model_name="purchase_30d",
-        model_version="29990101", train_from=END, train_as_of=END, validation_as_of=END, horizon_days=30,
-        features=champion.features, metrics=champion.metrics, promote=True)
+    new = register_copy(workspace, warehouse, champion, "29990101", promote=True)
     try:
         score_features(warehouse, END, purchase)
         rescored = scores_on(warehouse, "purchase_30d", END)
@@ -135,10 +139,7 @@ def test_the_registry_keeps_what_it_takes_to_trust_and_reproduce_a_model(world):
 def test_a_model_not_promoted_is_the_challenger_and_the_champion_keeps_scoring(world):
     workspace, warehouse, _, _ = world
     champion = registry.champion(warehouse, "purchase_30d")
-    challenger = registry.save_and_register(
-        warehouse, workspace.models, registry.load_artifact(champion), model_name="purchase_30d",
-        model_version="29990102", train_from=END, train_as_of=END, validation_as_of=END, horizon_days=30,
-        features=champion.features, metrics=champion.metrics, promote=False)
+    challenger = register_copy(workspace, warehouse, champion, "29990102", promote=False)
     try:
         assert registry.challenger(warehouse, "purchase_30d").model_version == challenger.model_version
         assert registry.champion(warehouse, "purchase_30d").model_version == champion.model_version

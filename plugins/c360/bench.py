@@ -67,6 +67,20 @@ def simulated_brand(workspace: Workspace, customers: int, days: int, seed: int, 
     write_simulated_sources(workspace)
 
 
+def build_simulated_warehouse(workspace: Workspace, warehouse: Warehouse, customers: int, days: int, seed: int,
+                              end: date) -> None:
+    """A simulated brand's history up to `end`, ingested and built into the marts."""
+    from c360.ingest import ingest_channel
+    from c360.sources import CHANNELS, advance_simulation
+    from c360.transform import build_warehouse
+
+    simulated_brand(workspace, customers, days, seed, start=end - timedelta(days=days - 1))
+    advance_simulation(workspace, warehouse, end)
+    for channel in CHANNELS:
+        ingest_channel(channel, end, workspace)
+    build_warehouse(warehouse, workspace, end)
+
+
 def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
     """Simulate a brand, then extract and load each channel in turn, timing each."""
     from c360.ingest import ingest_channel

@@ -108,6 +108,14 @@ def _extras(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     ).where(values.notna().any(axis=1), None)
 
 
+def by_row(failures: list[RowFailure]) -> dict[int, list[RowFailure]]:
+    """Each failing row's failures, by row position."""
+    grouped: dict[int, list[RowFailure]] = {}
+    for failure in failures:
+        grouped.setdefault(failure.row, []).append(failure)
+    return grouped
+
+
 def rows_to_load(batch: Batch, typed: pd.DataFrame, failed_rows) -> pd.DataFrame:
     """The typed rows that did not fail, with their lineage and the columns the table does not know."""
     good = typed.drop(index=list(failed_rows))
@@ -117,7 +125,7 @@ def rows_to_load(batch: Batch, typed: pd.DataFrame, failed_rows) -> pd.DataFrame
     return good.assign(_extra=_extras(batch.frame, drift).reindex(good.index) if drift else None)
 
 
-def _copy_rows(cur, table: RawTable, rows: pd.DataFrame, batch_id: str) -> None:
+def copy_rows(cur, table: RawTable, rows: pd.DataFrame, batch_id: str) -> None:
     columns = table.column_names + table.lineage_columns + ["_extra"]
     cur.execute("select now()")  # the transaction's time: one _loaded_at for the whole batch
     out = rows[columns].copy()
@@ -181,9 +189,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
         if drift:
             message = f"new column(s) kept in _extra: {', '.join(map(str, drift))}"
             log.warning("%s: %s", batch.table.name, message)
-    failures_by_row: dict[int, list[RowFailure]] = {}
-    for failure in failures:
-        failures_by_row.setdefault(failure.row, []).append(failure)
+    failures_by_row = by_row(failures)
     good = rows_to_load(batch, typed, failures_by_row) if status == "promoted" else typed.iloc[0:0]
 
     with warehouse.connect() as conn, conn.cursor() as cur:
@@ -196,7 +202,7 @@ def publish_batch(warehouse: Warehouse, batch: Batch) -> BatchResult:
              batch.watermark_to[1] if batch.watermark_to else None, message),
         )
         if len(good):
-            _copy_rows(cur, batch.table, good, batch_id)
+            copy_rows(cur, batch.table, good, batch_id)
         if failures_by_row:
             _quarantine(cur, batch, batch_id, failures_by_row)
         if validation is not None:

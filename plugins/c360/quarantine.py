@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from c360.loader import Batch, _copy_rows, audit, rows_to_load
+from c360.loader import Batch, audit, by_row, copy_rows, rows_to_load
 from c360.parsing import RowFailure
 from c360.raw_tables import RAW_TABLES
 from c360.warehouse import Warehouse
@@ -120,9 +120,7 @@ def _replay_batch(warehouse: Warehouse, batch_id: str, rows: list[tuple]) -> Rep
     if batch_failures:
         failures = [RowFailure(pos, "batch_rejected", f"batch rejected: {'; '.join(batch_failures)}")
                     for pos in range(len(frame))]
-    failed: dict[int, list[RowFailure]] = {}
-    for failure in failures:
-        failed.setdefault(failure.row, []).append(failure)
+    failed = by_row(failures)
     good = typed.iloc[0:0] if batch_failures else rows_to_load(batch, typed, failed)
     digest = hashlib.sha256(f"{batch_id}|{good.index.map(row_numbers.__getitem__).tolist()}".encode()).hexdigest()
     new_id = f"{raw_table}-replay-{as_of:%Y%m%d}-{digest[:12]}" if len(good) else None
@@ -136,7 +134,7 @@ def _replay_batch(warehouse: Warehouse, batch_id: str, rows: list[tuple]) -> Rep
                 (new_id, source, raw_table, as_of, len(good), len(good), digest,
                  f"replay of {len(good)} quarantined row(s) of {batch_id}"),
             )
-            _copy_rows(cur, batch.table, good, new_id)
+            copy_rows(cur, batch.table, good, new_id)
             cur.execute("update ops.quarantine set replayed_batch_id = %s where batch_id = %s and row_number = any(%s)",
                         (new_id, batch_id, [row_numbers[pos] for pos in good.index]))
         cur.executemany(

@@ -98,9 +98,10 @@ class CampaignPlan:
 
     def receive_audiences(self, exports: Path) -> None:
         """Plan a send to the people each of c360's audience syncs added (see the module doc)."""
-        people = _people_by_contact_hash(self.world)
         self.audience_campaigns = []
-        for audience_dir in sorted(p for p in Path(exports).glob("*") if p.is_dir()):
+        folders = sorted(p for p in Path(exports).glob("*") if p.is_dir() and any(p.glob("*.csv")))
+        people = _people_by_contact_hash(self.world) if folders else {}  # a hash per person: only when needed
+        for audience_dir in folders:
             held: set[int] = set()
             for sync_day, added in _adds_by_day(audience_dir, people):
                 day = sync_day + timedelta(days=1)
