@@ -114,6 +114,19 @@ def expected_stage(days: list[date], as_of: date, rules: dict) -> str:
     return "loyal" if orders >= rules["lifecycle_loyal_min_orders"] else "active"
 
 
+def expected_spells(first_seen: date, order_days: list[date], as_of: date, rules: dict) -> list[tuple]:
+    """(started_on, stage, previous stage) of each spell, from the rules applied on
+    every day from the first record or first order to the as-of date."""
+    order_days, spells, day = sorted(order_days), [], min([first_seen, *order_days])
+    while day <= as_of:
+        so_far = [d for d in order_days if d <= day]
+        stage = expected_stage(so_far, day, rules) if so_far else "prospect"
+        if not spells or spells[-1][1] != stage:
+            spells.append((day, stage, spells[-1][1] if spells else None))
+        day += timedelta(days=1)
+    return spells
+
+
 @pytest.fixture(scope="module")
 def passwords(warehouse):
     """Every c360 role must log in with its password for this module's runs, and the
@@ -248,6 +261,20 @@ def test_lifecycle_stages_match_pandas(first_run, brand, workspace):
     assert {key: built[key] for key in expected} == expected
     assert {stage for key, stage in built.items() if key not in expected} == {"prospect"}
     assert len(set(expected.values())) >= 4  # the brand exercises most rules
+
+
+def test_lifecycle_spells_match_the_rules_applied_day_by_day(first_run, brand, workspace):
+    rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    orders = orders_per_person(brand, workspace, AS_OF)
+    order_days = orders[orders["is_order"]].groupby("customer_key")["day"].apply(list).to_dict()
+    first_seen = dict(query(brand, "select customer_key, first_seen_at::date from marts.dim_customers"))
+    expected = {key: expected_spells(first_seen[key], order_days.get(key, []), AS_OF, rules) for key in first_seen}
+    built = defaultdict(list)
+    for key, *spell in query(brand, "select customer_key, started_on, lifecycle_stage, previous_stage"
+                                    " from marts.customer_lifecycle_spells order by customer_key, spell_number"):
+        built[key].append(tuple(spell))
+    assert dict(built) == expected
+    assert sum(len(spells) for spells in expected.values()) > 2 * len(expected)  # most customers move
 
 
 def test_app_campaign_and_service_people_join_their_shop_profile(first_run, brand):

@@ -1,6 +1,6 @@
-"""Incremental facts: a daily build after a day of new data (status changes,
-late returns, two known people found to be one, a device's first login) gives
-exactly what a full rebuild gives, and leaves untouched rows alone."""
+"""Incremental models: a daily build after a day of new data (status changes,
+late returns, two known people found to be one, a device's first login, a new
+order) gives exactly what a full rebuild gives, and leaves untouched rows alone."""
 from datetime import timedelta
 
 import pandas as pd
@@ -15,15 +15,20 @@ from fixtures import AS_OF, _app_event, _order, _receipt, _ticket, load_small_br
 NEXT_DAY = AS_OF + timedelta(days=1)
 
 # table -> its unique key; loaded_at is when the newest source row behind a fact was
-# loaded, so it is part of the comparison too
-INCREMENTAL_FACTS = {
+# loaded, so it is part of the comparison too. The lifecycle marts read the
+# incremental spells.
+INCREMENTAL_MODELS = {
     "intermediate.int_orders_unioned": "order_key",
     "marts.fct_orders": "order_key",
     "marts.fct_order_items": "order_item_key",
     "marts.fct_interactions": "interaction_key",
     "marts.fct_service_tickets": "ticket_id",
     "marts.fct_campaign_touches": "campaign_id, contact_id",
+    "marts.customer_lifecycle_spells": "customer_key, spell_number",
+    "marts.customer_lifecycle": "customer_key",
+    "marts.lifecycle_flow": "period_grain, period_start, from_stage, to_stage",
 }
+SPELLS = "select customer_key, spell_number, xmin::text, next_change_on from marts.customer_lifecycle_spells"
 
 
 def load_next_day(warehouse):
@@ -55,7 +60,7 @@ def load_next_day(warehouse):
 
 
 def snapshot(warehouse) -> dict[str, list[tuple]]:
-    return {table: query(warehouse, f"select * from {table} order by {key}") for table, key in INCREMENTAL_FACTS.items()}
+    return {table: query(warehouse, f"select * from {table} order by {key}") for table, key in INCREMENTAL_MODELS.items()}
 
 
 def row_version(warehouse, table: str, where: str) -> str:
@@ -65,7 +70,7 @@ def row_version(warehouse, table: str, where: str) -> str:
 
 @pytest.fixture(scope="module")
 def daily(warehouse, workspace):
-    """(daily build's facts, full rebuild's facts, row versions before and after the daily build)."""
+    """(daily build's tables, full rebuild's tables, row versions before and after the daily build)."""
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)
     warehouse.bootstrap()
@@ -74,17 +79,19 @@ def daily(warehouse, workspace):
     watched = {"untouched": ("marts.fct_interactions", "interaction_key = 'social:1'"),
                "rekeyed": ("marts.fct_interactions", "interaction_key = 'social:2'")}
     before = {name: row_version(warehouse, *where) for name, where in watched.items()}
+    before["spells"] = query(warehouse, SPELLS)
     load_next_day(warehouse)
     # no look-back: only what this day loaded, or whose person changed, may be rebuilt
     run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, workspace, NEXT_DAY,
             extra_vars={"incremental_lookback_hours": 0})
     after = {name: row_version(warehouse, *where) for name, where in watched.items()}
+    after["spells"] = query(warehouse, SPELLS)
     incremental = snapshot(warehouse)
     run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"], warehouse, workspace, NEXT_DAY)
     return incremental, snapshot(warehouse), before, after
 
 
-@pytest.mark.parametrize("table", INCREMENTAL_FACTS)
+@pytest.mark.parametrize("table", INCREMENTAL_MODELS)
 def test_a_daily_build_equals_a_full_rebuild(daily, table):
     incremental, full, _, _ = daily
     assert incremental[table] == full[table]
@@ -94,6 +101,23 @@ def test_the_daily_build_rewrites_only_what_changed(daily):
     _, _, before, after = daily
     assert after["untouched"] == before["untouched"]
     assert after["rekeyed"] != before["rekeyed"]
+
+
+def test_the_daily_build_redoes_the_spells_of_only_the_customers_that_can_have_changed(daily, warehouse):
+    """Cy ordered; customers whose stage changes with the day by the passing of time
+    are redone too; Eve's key was retired when she turned out to be Ann; nobody
+    else's spells are written (Ann's orders and first day are unchanged)."""
+    _, _, before, after = daily
+    keys = dict(query(warehouse, "select source || ':' || source_customer_id, customer_key"
+                                 " from marts.customer_identity_map where source in ('shop', 'social')"))
+    cy, ann = keys["shop:3"], keys["shop:1"]
+    eve = {key for key, *_ in before["spells"]} - {key for key, *_ in after["spells"]}
+    due = {key for key, _, _, next_change_on in before["spells"] if next_change_on and next_change_on <= NEXT_DAY}
+    redone = {key for key, *row in after["spells"] if tuple(row[:2]) not in
+              {(number, version) for k, number, version, _ in before["spells"] if k == key}}
+    assert len(eve) == 1 and ann not in eve
+    assert redone == {cy} | due
+    assert len({key for key, *_ in after["spells"]} - redone) >= 2
 
 
 def test_the_next_days_changes_reach_the_facts(daily, warehouse):

@@ -12,16 +12,11 @@
      active      everyone else who buys #}
 {% macro lifecycle_stage(orders, first_order_on, last_order_on, previous_order_on, as_of) -%}
     {%- set days_since_last = dbt.datediff(last_order_on, as_of, 'day') -%}
-    {%- set tenure_days = dbt.datediff(first_order_on, last_order_on, 'day') -%}
     case
         when {{ orders }} = 0 then 'prospect'
         when {{ days_since_last }} > {{ var('lifecycle_churn_days') }} then 'churned'
-        when {{ days_since_last }} > case
-                when {{ orders }} > 1 then greatest(
-                    {{ var('lifecycle_at_risk_factor') }} * {{ tenure_days }} / ({{ orders }} - 1.0),
-                    {{ var('lifecycle_new_days') }})
-                else {{ var('lifecycle_at_risk_default_days') }}
-            end then 'at_risk'
+        when {{ days_since_last }} > {{ lifecycle_overdue_after_days(orders, first_order_on, last_order_on) }}
+            then 'at_risk'
         when {{ orders }} > 1
             and {{ dbt.datediff(previous_order_on, last_order_on, 'day') }} > {{ var('lifecycle_churn_days') }}
             and {{ days_since_last }} <= {{ var('lifecycle_new_days') }} then 'reactivated'
@@ -31,18 +26,32 @@
     end
 {%- endmacro %}
 
-{# Days the lifecycle history must (re)build on this run: on a first run the
-   last lifecycle_history_days up to the as-of date; afterwards the days since
-   the last one built, or just the as-of date when re-running the past. #}
-{% macro lifecycle_history_window() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date')) -%}
-    {%- set earliest = as_of - modules.datetime.timedelta(days=var('lifecycle_history_days')) -%}
-    {%- set start = earliest -%}
-    {%- if is_incremental() and execute -%}
-        {%- set last = run_query("select max(as_of_date) from " ~ this).columns[0].values()[0] -%}
-        {%- if last is not none -%}
-            {%- set start = as_of if last >= as_of else [last + modules.datetime.timedelta(days=1), earliest] | max -%}
-        {%- endif -%}
-    {%- endif -%}
-    {{ return((start, as_of)) }}
+{# Days without an order after which a buyer is at risk (a number, maybe fractional). #}
+{% macro lifecycle_overdue_after_days(orders, first_order_on, last_order_on) -%}
+    case
+        when {{ orders }} > 1 then greatest(
+            {{ var('lifecycle_at_risk_factor') }} * {{ dbt.datediff(first_order_on, last_order_on, 'day') }}
+                / ({{ orders }} - 1.0),
+            {{ var('lifecycle_new_days') }})
+        else {{ var('lifecycle_at_risk_default_days') }}
+    end
+{%- endmacro %}
+
+{# The rules' thresholds as one string: a spell built under other thresholds is rebuilt. #}
+{% macro lifecycle_rules_fingerprint() -%}
+    {%- set names = ['lifecycle_new_days', 'lifecycle_loyal_min_orders', 'lifecycle_at_risk_factor',
+                     'lifecycle_at_risk_default_days', 'lifecycle_churn_days'] -%}
+    {%- set values = [] -%}
+    {%- for name in names -%}{%- do values.append(name ~ '=' ~ var(name)) -%}{%- endfor -%}
+    {{ return(values | join(';')) }}
+{%- endmacro %}
+
+{# Spells delete+insert does not replace (it only replaces the customers it
+   rebuilt spells for): those of keys retired by a merge, and those after the
+   as-of date when an earlier date is re-run. Run as a post-hook. #}
+{% macro delete_stale_spells(customers) -%}
+    delete from {{ this }} as spells
+    where spells.started_on > {{ as_of_date() }}
+        or not exists (select 1 from {{ customers }} as current_customers
+                       where current_customers.customer_key = spells.customer_key)
 {%- endmacro %}

@@ -1,4 +1,6 @@
-{# Every change of lifecycle stage: who moved, on which day, from which stage to which. #}
+{{ config(materialized='view') }}
+{# Every change of lifecycle stage: who moved, on which day, from which stage to
+   which. A view: it is the spells' starts, kept in step with them for free. #}
 with
 
 customer_lifecycle_spells as (select * from {{ ref('customer_lifecycle_spells') }}),

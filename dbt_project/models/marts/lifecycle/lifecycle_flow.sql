@@ -1,19 +1,100 @@
-{# Customers moving between lifecycle stages per week and per month (stage at the
-   previous period's end -> stage at this one's; staying counts too). #}
+{# Customers moving between lifecycle stages per ISO week and calendar month:
+   the stage on the day before the period (or '(entered)' for customers first
+   known during it) against the stage on its last day, or on the as-of date for
+   the current period. Staying counts too.
+
+   Read from the spells, never per customer and period: those who changed stage
+   during a period are counted from the spells that started in it, everyone
+   else from how many customers each stage held when it began. #}
 with
 
-flow as (
-    {{ state_flow(ref('customer_lifecycle_history'), 'customer_key', 'as_of_date', 'lifecycle_stage') }}
+customer_lifecycle_spells as (select * from {{ ref('customer_lifecycle_spells') }}),
+
+grains as (
+    select period_grain from (values ('week'), ('month')) as grains (period_grain)
+),
+
+periods as (
+    select grains.period_grain, cast(period_start as date) as period_start
+    from grains
+    cross join lateral generate_series(
+        date_trunc(grains.period_grain, (select min(started_on) from customer_lifecycle_spells)),
+        {{ as_of_date() }},
+        cast('1 ' || grains.period_grain as interval)
+    ) as period_start
+),
+
+{# one row per customer and period in which their stage changed #}
+moves as (
+    select
+        grains.period_grain,
+        cast(date_trunc(grains.period_grain, spells.started_on) as date) as period_start,
+        spells.customer_key,
+        coalesce((array_agg(spells.previous_stage order by spells.started_on))[1], '(entered)') as from_stage,
+        (array_agg(spells.lifecycle_stage order by spells.started_on desc))[1] as to_stage
+    from customer_lifecycle_spells as spells
+    cross join grains
+    group by 1, 2, 3
+),
+
+{# how many customers each stage holds from a day until its next change #}
+stage_changes as (
+    select lifecycle_stage, started_on as on_day, 1 as change from customer_lifecycle_spells
+    union all
+    select lifecycle_stage, ended_on, -1 from customer_lifecycle_spells where ended_on is not null
+),
+
+stage_counts as (
+    select
+        lifecycle_stage,
+        on_day,
+        lead(on_day) over (partition by lifecycle_stage order by on_day) as next_change_on,
+        sum(sum(change)) over (partition by lifecycle_stage order by on_day) as customers
+    from stage_changes
+    group by lifecycle_stage, on_day
+),
+
+held_before as (
+    select periods.period_grain, periods.period_start, stage_counts.lifecycle_stage, stage_counts.customers
+    from periods
+    inner join stage_counts
+        on stage_counts.on_day < periods.period_start
+        and (stage_counts.next_change_on >= periods.period_start or stage_counts.next_change_on is null)
+),
+
+moved_out as (
+    select period_grain, period_start, from_stage, count(*) as customers
+    from moves
+    group by 1, 2, 3
+),
+
+stayed as (
+    select
+        held_before.period_grain,
+        held_before.period_start,
+        held_before.lifecycle_stage as from_stage,
+        held_before.lifecycle_stage as to_stage,
+        held_before.customers - coalesce(moved_out.customers, 0) as customers
+    from held_before
+    left join moved_out
+        on moved_out.period_grain = held_before.period_grain
+        and moved_out.period_start = held_before.period_start
+        and moved_out.from_stage = held_before.lifecycle_stage
+),
+
+flows as (
+    select period_grain, period_start, from_stage, to_stage, count(*) as customers
+    from moves
+    group by 1, 2, 3, 4
+    union all
+    select * from stayed
 ),
 
 final as (
-    select
-        period_grain,
-        period_start,
-        from_state as from_stage,
-        to_state as to_stage,
-        entities as customers
-    from flow
+    select period_grain, period_start, from_stage, to_stage, cast(sum(customers) as bigint) as customers
+    from flows
+    group by 1, 2, 3, 4
+    having sum(customers) > 0
 )
 
 select * from final
