@@ -134,6 +134,25 @@ def test_lifecycle_spells_transitions_and_flow(built):
     assert (date(2026, 2, 1), "new", "active", 1) in monthly
 
 
+def test_lifecycle_spells_follow_the_as_of_date_forward_and_back(built, workspace):
+    """200 days on, time alone moves customers on (a daily build equals a full one);
+    re-running the first date gives back exactly the spells it had."""
+    from datetime import timedelta
+
+    spells = "select * from marts.customer_lifecycle_spells order by customer_key, spell_number"
+    on_as_of, later = query(built, spells), AS_OF + timedelta(days=200)
+    try:
+        run_dbt(["run", "--select", "customer_lifecycle_spells+"], built, workspace, later)
+        incremental = query(built, spells)
+        run_dbt(["run", "--full-refresh", "--select", "customer_lifecycle_spells"], built, workspace, later)
+        assert query(built, spells) == incremental
+        assert query(built, "select count(*) from marts.customer_lifecycle where lifecycle_stage = 'churned'")[0][0] > 0
+        assert len(incremental) > len(on_as_of)
+    finally:
+        run_dbt(["run", "--select", "customer_lifecycle_spells+"], built, workspace, AS_OF)
+    assert query(built, spells) == on_as_of
+
+
 def test_customer_value_and_cohorts(built):
     keys = keys_by_source(built)
     value = {row[0]: row[1:] for row in query(
