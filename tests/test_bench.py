@@ -21,3 +21,21 @@ def test_bench_ingest_prints_a_row_per_channel_and_leaves_nothing_behind(capsys,
     assert per_batch and int(per_batch.group(1)) > 0
     assert list(parent.iterdir()) == []  # the workspace and its server are gone
     parent.rmdir()
+
+
+def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(capsys, monkeypatch):
+    parent = Path(tempfile.mkdtemp(prefix="b", dir="/tmp"))
+    monkeypatch.setattr(bench, "WORKSPACES_UNDER", parent)
+    assert main(["bench", "warehouse", "--customers", "300", "--days", "10"]) == 0
+    out = capsys.readouterr().out
+    full = re.search(r"^full build +\( *(\d+) rows loaded.*: +([\d.]+) s$", out, re.MULTILINE)
+    daily = re.search(r"^daily build +\( *(\d+) rows loaded.*: +([\d.]+) s += (\d+)% of the full build$", out,
+                      re.MULTILINE)
+    assert full and daily and 0 < int(daily.group(1)) < int(full.group(1))
+    assert int(daily.group(3)) == round(100 * float(daily.group(2)) / float(full.group(2)))
+    for build in ("full", "daily"):
+        by_type = re.search(rf"^{build} build by node type: (.*)$", out, re.MULTILINE).group(1)
+        assert {"models", "tests", "seeds"} <= set(re.findall(r"(\w+) [\d.]+ s", by_type))
+    assert len(re.findall(r"^    \S+ +[\d.]+ s$", out.split("slowest nodes of the daily build:")[1], re.MULTILINE)) == 8
+    assert list(parent.iterdir()) == []
+    parent.rmdir()

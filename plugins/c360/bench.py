@@ -129,6 +129,15 @@ def dbt_node_seconds(workspace: Workspace) -> dict[str, float]:
     return {r["unique_id"]: r["execution_time"] for r in results["results"]}
 
 
+def _by_resource_type(seconds: dict[str, float]) -> str:
+    """'models 12.3 s, tests 4.5 s, ...': a build's time by dbt resource type."""
+    totals: dict[str, float] = {}
+    for unique_id, took in seconds.items():
+        kind = unique_id.split(".", 1)[0]
+        totals[kind] = totals.get(kind, 0.0) + took
+    return ", ".join(f"{kind}s {took:.1f} s" for kind, took in sorted(totals.items(), key=lambda item: -item[1]))
+
+
 def _slowest(seconds: dict[str, float], count: int = 8) -> list[str]:
     ranked = sorted(seconds.items(), key=lambda item: -item[1])[:count]
     return [f"    {name.split('.', 2)[-1]:<48} {took:>7.1f} s" for name, took in ranked]
@@ -161,6 +170,8 @@ def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
              f"  = {daily / full:.0%} of the full build",
              f"mart suites (GX in PostgreSQL) after the daily build: {sum(v.seconds for v in marts):.1f} s"
              f" for {customers} customers (" + ", ".join(f"{v.suite} {v.seconds:.1f} s" for v in marts) + ")",
+             f"full build by node type:  {_by_resource_type(full_nodes)}",
+             f"daily build by node type: {_by_resource_type(daily_nodes)}",
              "slowest nodes of the full build:", *_slowest(full_nodes),
              "slowest nodes of the daily build:", *_slowest(daily_nodes)]
     return "\n".join(lines)
