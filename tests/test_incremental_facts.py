@@ -10,7 +10,7 @@ from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import build_warehouse, run_dbt
 from conftest import RESET_SQL, query
-from fixtures import AS_OF, _app_event, _order, _receipt, _ticket, load_small_brand
+from fixtures import AS_OF, _app_event, _message, _order, _receipt, _ticket, load_small_brand
 
 NEXT_DAY = AS_OF + timedelta(days=1)
 
@@ -24,17 +24,25 @@ INCREMENTAL_MODELS = {
     "marts.fct_interactions": "interaction_key",
     "marts.fct_service_tickets": "ticket_id",
     "marts.fct_campaign_touches": "campaign_id, contact_id",
+    "intermediate.int_campaign_messages_sent": "event_key",
+    "intermediate.int_customer_channel_activity": "customer_lookup_id, channel",
+    # not incremental, but rolled up from int_customer_channel_activity
+    "marts.customer_channels": "customer_key, channel",
+    "marts.dim_customers": "customer_key",
     "marts.customer_lifecycle_spells": "customer_key, spell_number",
     "marts.customer_lifecycle": "customer_key",
     "marts.lifecycle_flow": "period_grain, period_start, from_stage, to_stage",
 }
+ACTIVITY = ["intermediate.int_customer_channel_activity", "marts.customer_channels", "marts.dim_customers"]
 SPELLS = "select customer_key, spell_number, xmin::text, next_change_on from marts.customer_lifecycle_spells"
 
 
 def load_next_day(warehouse):
     """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
-    ticket T2 gets its score; Cy places a new web order with two items."""
+    ticket T2 gets its score; Cy places a new web order with two items; Bob's SMS is
+    delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
+    to Bob dated the day after (beyond the as-of date)."""
     t = RAW_TABLES
     day = "2026-04-01T10:00:00Z"
     items = pd.DataFrame([dict(order_item_id=130 + i, order_id=13, product_id=7, quantity=1, unit_price="12.50",
@@ -55,12 +63,19 @@ def load_next_day(warehouse):
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
         Batch("service", t["service_tickets"], pd.DataFrame([ticket]), NEXT_DAY,
               source_file=("service_tickets_next.json", "fixture-next")),
+        Batch("campaigns", t["campaign_events"], pd.DataFrame([
+            _message("E1", "K1", "send", email=" Ann@X.com"),
+            _message("E2", "K1", "open", email=" Ann@X.com"),
+            _message("E5", "K2", "delivery", phone="07700900002") | dict(occurred_at=day),
+            _message("E6", "K2", "send", phone="07700900002") | dict(campaign_id="C2",
+                                                                    occurred_at="2026-04-02T09:00:00Z"),
+        ]), NEXT_DAY, source_file=("campaign_events_next.csv", "fixture-next")),
     ):
         publish_batch(warehouse, batch)
 
 
-def snapshot(warehouse) -> dict[str, list[tuple]]:
-    return {table: query(warehouse, f"select * from {table} order by {key}") for table, key in INCREMENTAL_MODELS.items()}
+def snapshot(warehouse, tables=tuple(INCREMENTAL_MODELS)) -> dict[str, list[tuple]]:
+    return {table: query(warehouse, f"select * from {table} order by {INCREMENTAL_MODELS[table]}") for table in tables}
 
 
 def row_version(warehouse, table: str, where: str) -> str:
@@ -77,7 +92,12 @@ def daily(warehouse, workspace):
     load_small_brand(warehouse)
     build_warehouse(warehouse, workspace, AS_OF)
     watched = {"untouched": ("marts.fct_interactions", "interaction_key = 'social:1'"),
-               "rekeyed": ("marts.fct_interactions", "interaction_key = 'social:2'")}
+               "rekeyed": ("marts.fct_interactions", "interaction_key = 'social:2'"),
+               # Eve's social record now belongs to Ann: its counts stay as they were
+               "activity of a rekeyed record": ("intermediate.int_customer_channel_activity",
+                                                "customer_lookup_id = 'social:o2'"),
+               "activity of a new event": ("intermediate.int_customer_channel_activity",
+                                           "customer_lookup_id = 'campaigns:K2'")}
     before = {name: row_version(warehouse, *where) for name, where in watched.items()}
     before["spells"] = query(warehouse, SPELLS)
     load_next_day(warehouse)
@@ -101,6 +121,8 @@ def test_the_daily_build_rewrites_only_what_changed(daily):
     _, _, before, after = daily
     assert after["untouched"] == before["untouched"]
     assert after["rekeyed"] != before["rekeyed"]
+    assert after["activity of a rekeyed record"] == before["activity of a rekeyed record"]
+    assert after["activity of a new event"] != before["activity of a new event"]
 
 
 def test_the_daily_build_redoes_the_spells_of_only_the_customers_that_can_have_changed(daily, warehouse):
@@ -134,3 +156,34 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
     assert interactions == {"social:2": ann, "app:A5": di}  # Eve is Ann; D3's earlier session is Di's
     assert query(warehouse, "select satisfaction_score, customer_key from marts.fct_service_tickets"
                             " where ticket_id = 'T2'") == [(4, ann)]
+
+
+def test_campaign_messages_are_counted_once_and_only_up_to_the_as_of_date(daily, warehouse):
+    ann = query(warehouse, "select customer_key from marts.customer_identity_map"
+                           " where source = 'shop' and source_customer_id = '1'")[0][0]
+    bob = query(warehouse, "select customer_key from marts.customer_identity_map"
+                           " where source = 'shop' and source_customer_id = '2'")[0][0]
+    campaigns = dict(query(warehouse, "select customer_key, events from marts.customer_channels"
+                                      " where channel = 'campaigns'"))
+    assert campaigns[ann] == 2  # E1 and E2, delivered twice
+    assert campaigns[bob] == 2  # E3 and E5; E6 is dated after the as-of date
+
+
+@pytest.fixture(scope="module")
+def rerun(daily, warehouse, workspace):
+    """Re-running the past day AS_OF, then NEXT_DAY again, after the full rebuild for NEXT_DAY:
+    {date: (daily build's activity tables, full rebuild's)}."""
+    select = ["--select", "int_customer_channel_activity", "customer_channels", "dim_customers"]
+    results = {}
+    for day in (AS_OF, NEXT_DAY):
+        run_dbt(["run", *select], warehouse, workspace, day, extra_vars={"incremental_lookback_hours": 0})
+        incremental = snapshot(warehouse, ACTIVITY)
+        run_dbt(["run", "--full-refresh", *select], warehouse, workspace, day)
+        results[day] = incremental, snapshot(warehouse, ACTIVITY)
+    return results
+
+
+@pytest.mark.parametrize("day", [AS_OF, NEXT_DAY])
+def test_re_running_a_date_equals_a_full_rebuild_for_it(rerun, day):
+    incremental, full = rerun[day]
+    assert incremental == full

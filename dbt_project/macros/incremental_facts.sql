@@ -45,3 +45,20 @@
         on rekeyed.{{ unique_key }} = {{ rows }}.{{ unique_key }}
     where not ({{ loaded_since_last_build(rows ~ '.loaded_at') }})
 {%- endmacro %}
+
+{# The campaign message events that are a contact's response: fct_interactions
+   holds these, int_campaign_messages_sent the others (holdouts, sends, deliveries). #}
+{% macro campaign_response_types() -%}
+    ('open', 'click', 'unsubscribe', 'conversion')
+{%- endmacro %}
+
+{# int_customer_channel_activity: a lookup id none of whose fact rows is left (an
+   imported customer missing from the new version of the file) leaves it too. #}
+{% macro delete_vanished_activity() -%}
+    delete from {{ this }} as activity
+    where activity.channel = 'import'
+      and not exists (
+          select 1 from {{ ref('fct_orders') }} as fct_orders
+          where fct_orders.customer_lookup_id = activity.customer_lookup_id
+      )
+{%- endmacro %}

@@ -1,60 +1,82 @@
-{{ config(materialized='table') }}
-{# Every dated thing a known customer did, one row per event, with its channel:
-   orders (web, store, imported), social interactions, app events on a device
-   someone logged in on, campaign messages, service tickets. Up to the as-of date. #}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_lookup_id',
+    incremental_strategy='delete+insert',
+    post_hook="{{ delete_vanished_activity() }}",
+) }}
+{# Each source record's (or app device's) dated events per channel, up to the as-of
+   date: when first and last seen there and how many events. The events are the
+   facts' rows: orders (web, store, imported), social and app interactions,
+   campaign messages (responses in fct_interactions, holdouts, sends and deliveries
+   in int_campaign_messages_sent) and service tickets. Keyed by customer_lookup_id,
+   not customer_key: customer_channels and dim_customers roll these rows up to
+   today's person through int_customer_lookup, so two people found to be one, or a
+   device's first login, change no row here.
+
+   Incremental: a daily build recounts, from all their fact rows, only the lookup
+   ids with fact rows loaded since its last build, so a re-delivered row is counted
+   once. A row also holds next_seen_at, its first event after the as-of date: a
+   build for a later date recounts the rows whose next event it now includes, and
+   a build for an earlier date (re-running a past day) those whose last event it
+   now excludes. So any date gives what a full rebuild for that date gives, as long
+   as the facts still hold what was loaded after it (they do: only the as-of
+   filter here depends on the date). Rows with events only after the as-of date
+   are kept (events = 0) and left out of the roll-ups. #}
 with
 
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
-int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
-stg_social__events as (select * from {{ ref('stg_social__events') }}),
-stg_app__events as (select * from {{ ref('stg_app__events') }}),
-int_app_devices_resolved as (select * from {{ ref('int_app_devices_resolved') }}),
-stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
-stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
+fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
+fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
+int_campaign_messages_sent as not materialized (select * from {{ ref('int_campaign_messages_sent') }}),
+fct_service_tickets as not materialized (select * from {{ ref('fct_service_tickets') }}),
 
-orders as (
-    select customer_key, source as channel, ordered_at as occurred_at
-    from int_orders_unioned
-    where customer_key is not null
+{# referenced twice in a daily build: inlined (not materialized) so each use reads
+   only the rows it needs through the facts' indexes #}
+events as not materialized (
+    select customer_lookup_id, source as channel, ordered_at as occurred_at, loaded_at from fct_orders
+    union all
+    select customer_lookup_id, channel, occurred_at, loaded_at from fct_interactions
+    union all
+    select customer_lookup_id, 'campaigns', occurred_at, loaded_at from int_campaign_messages_sent
+    union all
+    select customer_lookup_id, 'service', opened_at, loaded_at from fct_service_tickets
 ),
 
-social as (
-    select int_identity_resolved.customer_key, 'social' as channel, stg_social__events.occurred_at
-    from stg_social__events
-    inner join int_identity_resolved
-        on int_identity_resolved.source = 'social' and int_identity_resolved.source_customer_id = stg_social__events.openid
+{% if is_incremental() %}
+lookup_ids_to_recount as (
+    select customer_lookup_id from events
+    where {{ loaded_since_last_build() }}
+    union
+    select customer_lookup_id from {{ this }}
+    where cast(next_seen_at as date) <= {{ as_of_date() }}
+       or cast(last_seen_at as date) > {{ as_of_date() }}
 ),
+{% endif %}
 
-app as (
-    select int_app_devices_resolved.customer_key, 'app' as channel, stg_app__events.occurred_at
-    from stg_app__events
-    inner join int_app_devices_resolved on stg_app__events.device_id = int_app_devices_resolved.device_id
-    where int_app_devices_resolved.customer_key is not null
-),
-
-campaigns as (
-    select int_identity_resolved.customer_key, 'campaigns' as channel, stg_campaigns__message_events.occurred_at
-    from stg_campaigns__message_events
-    inner join int_identity_resolved
-        on int_identity_resolved.record_id = 'campaigns:' || stg_campaigns__message_events.contact_id
-),
-
-service as (
-    select int_identity_resolved.customer_key, 'service' as channel, stg_service__tickets.opened_at as occurred_at
-    from stg_service__tickets
-    inner join int_identity_resolved
-        on int_identity_resolved.record_id = 'service:' || stg_service__tickets.service_customer_id
+to_count as (
+    select
+        customer_lookup_id,
+        channel,
+        occurred_at,
+        cast(occurred_at as date) <= {{ as_of_date() }} as is_as_of,
+        loaded_at
+    from events
+    where customer_lookup_id is not null
+    {% if is_incremental() %}
+      and customer_lookup_id in (select customer_lookup_id from lookup_ids_to_recount)
+    {% endif %}
 ),
 
 final as (
-    select * from (
-        select * from orders
-        union all select * from social
-        union all select * from app
-        union all select * from campaigns
-        union all select * from service
-    ) as events
-    where cast(occurred_at as date) <= {{ as_of_date() }}
+    select
+        customer_lookup_id,
+        channel,
+        min(case when is_as_of then occurred_at end) as first_seen_at,
+        max(case when is_as_of then occurred_at end) as last_seen_at,
+        count(case when is_as_of then 1 end) as events,
+        min(case when not is_as_of then occurred_at end) as next_seen_at,
+        max(loaded_at) as loaded_at
+    from to_count
+    group by customer_lookup_id, channel
 )
 
 select * from final

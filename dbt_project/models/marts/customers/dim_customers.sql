@@ -8,6 +8,7 @@ int_customer_transactions as (select * from {{ ref('int_customer_transactions') 
 customer_contacts as (select * from {{ ref('customer_contacts') }}),
 int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),
 int_customer_channel_activity as (select * from {{ ref('int_customer_channel_activity') }}),
+int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 
@@ -40,10 +41,13 @@ orders as (
     group by customer_key
 ),
 
+{# each source record's last event, rolled up to its person today #}
 last_seen as (
-    select customer_key, max(occurred_at) as last_seen_at
+    select int_customer_lookup.customer_key, max(int_customer_channel_activity.last_seen_at) as last_seen_at
     from int_customer_channel_activity
-    group by customer_key
+    inner join int_customer_lookup
+        on int_customer_channel_activity.customer_lookup_id = int_customer_lookup.customer_lookup_id
+    group by int_customer_lookup.customer_key
 ),
 
 {# the store they buy in most (ties: the one they bought in last) #}

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['customer_lookup_id']}],
 ) }}
 {# One row per thing a person did on a channel other than buying: social
    follows, likes, comments, shares and reads; app sessions, logins, product
@@ -54,7 +55,7 @@ campaign_responses as (
         'campaigns:' || contact_id,
         loaded_at
     from stg_campaigns__message_events
-    where event_type in ('open', 'click', 'unsubscribe', 'conversion')
+    where event_type in {{ campaign_response_types() }}
 ),
 
 interactions as (

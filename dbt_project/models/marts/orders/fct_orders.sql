@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['customer_lookup_id']}],
     post_hook="{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
 ) }}
 {# The orders as BI sees them (int_orders_unioned does the work). Incremental:

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['customer_lookup_id']}],
 ) }}
 {# One row per customer-service ticket, as it stands in its latest version
    (a ticket is closed and scored after it was opened). customer_key is null for
