@@ -60,11 +60,11 @@ def run_dbt(command: list[str], warehouse: Warehouse, workspace: Workspace, as_o
     return completed.stdout
 
 
-def build_warehouse(warehouse: Warehouse, workspace: Workspace, as_of: date) -> str:
+def build_warehouse(warehouse: Warehouse, workspace: Workspace, as_of: date, extra_vars: dict | None = None) -> str:
     """Seed, run and test every model for the as-of date (``dbt build``), then make
     sure no view in the warehouse lets a role read past its grants. Unit tests
     check the SQL, not the day's data: CI runs them (`dbt test --select test_type:unit`)."""
-    output = run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, workspace, as_of)
+    output = run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, workspace, as_of, extra_vars)
     with warehouse.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
         unsafe = views_bypassing_grants(cur, SCHEMAS)
     if unsafe:
