@@ -25,6 +25,9 @@ days_to_build as (
     {% endif %}
 ),
 
+{# `days` is read twice, so PostgreSQL computes it once; each side of the
+   comparison is then one day of the history per row of `days`, found by the
+   index on as_of_date, and the two sides are joined on the customer. #}
 days as (
     select
         days_to_build.on_date,
@@ -36,19 +39,31 @@ days as (
     from days_to_build
 ),
 
-final as (
-    select
-        on_day.customer_key,
-        on_day.as_of_date as changed_on,
-        on_day_before.rfm_segment as from_segment,
-        on_day.rfm_segment as to_segment
+segments_on_day as (
+    select days.on_date, on_day.customer_key, on_day.rfm_segment
     from days
     inner join {{ history }} as on_day
         on on_day.as_of_date = days.on_date
+),
+
+segments_on_day_before as (
+    select days.on_date, on_day_before.customer_key, on_day_before.rfm_segment
+    from days
     inner join {{ history }} as on_day_before
         on on_day_before.as_of_date = days.day_before
-        and on_day_before.customer_key = on_day.customer_key
-    where on_day.rfm_segment <> on_day_before.rfm_segment
+),
+
+final as (
+    select
+        segments_on_day.customer_key,
+        segments_on_day.on_date as changed_on,
+        segments_on_day_before.rfm_segment as from_segment,
+        segments_on_day.rfm_segment as to_segment
+    from segments_on_day
+    inner join segments_on_day_before
+        on segments_on_day_before.on_date = segments_on_day.on_date
+        and segments_on_day_before.customer_key = segments_on_day.customer_key
+    where segments_on_day.rfm_segment <> segments_on_day_before.rfm_segment
 )
 
 select * from final

@@ -56,18 +56,34 @@ periods as (
     from periods_to_build
 ),
 
-customer_flows as (
-    select
-        periods.period_grain,
-        periods.period_start,
-        coalesce(on_day_before.rfm_segment, '(entered)') as from_segment,
-        on_last_day.rfm_segment as to_segment
+{# `periods` is read twice, so PostgreSQL computes it once; each side is then
+   one day of the history per period, found by the index on as_of_date, and
+   the two are joined on the customer. #}
+segments_on_last_day as (
+    select periods.period_grain, periods.period_start, on_last_day.customer_key, on_last_day.rfm_segment
     from periods
     inner join {{ history }} as on_last_day
         on on_last_day.as_of_date = periods.last_day
-    left join {{ history }} as on_day_before
+),
+
+segments_on_day_before as (
+    select periods.period_grain, periods.period_start, on_day_before.customer_key, on_day_before.rfm_segment
+    from periods
+    inner join {{ history }} as on_day_before
         on on_day_before.as_of_date = periods.day_before
-        and on_day_before.customer_key = on_last_day.customer_key
+),
+
+customer_flows as (
+    select
+        segments_on_last_day.period_grain,
+        segments_on_last_day.period_start,
+        coalesce(segments_on_day_before.rfm_segment, '(entered)') as from_segment,
+        segments_on_last_day.rfm_segment as to_segment
+    from segments_on_last_day
+    left join segments_on_day_before
+        on segments_on_day_before.period_grain = segments_on_last_day.period_grain
+        and segments_on_day_before.period_start = segments_on_last_day.period_start
+        and segments_on_day_before.customer_key = segments_on_last_day.customer_key
 ),
 
 final as (
