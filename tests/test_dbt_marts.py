@@ -2,7 +2,8 @@
 import hashlib
 import json
 import re
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -206,9 +207,89 @@ def test_rfm_history_and_segment_changes(built, workspace):
         assert set(query(built, "select customer_key, changed_on, from_segment, to_segment"
                                 " from marts.fct_rfm_segment_changes")) == moved
     finally:
-        with built.connect() as conn, conn.cursor() as cur:
-            cur.execute("delete from marts.customer_rfm_history where as_of_date > %s", (AS_OF,))
-        run_dbt(["run", "--select", "customer_rfm+"], built, workspace, AS_OF)
+        restore_rfm_history(built, workspace)
+
+
+def restore_rfm_history(warehouse, workspace):
+    """Back to the module's warehouse: the history holds AS_OF alone. Deleting history
+    days by hand is no daily build's business, so the marts read from it are rebuilt."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("delete from marts.customer_rfm_history where as_of_date <> %s", (AS_OF,))
+    run_dbt(["run", "--select", "customer_rfm+"], warehouse, workspace, AS_OF)
+    run_dbt(["run", "--full-refresh", "--select", "fct_rfm_segment_changes", "rfm_segment_flow"],
+            warehouse, workspace, AS_OF)
+
+
+def expected_rfm_changes_and_flow(history: pd.DataFrame) -> tuple[set, set]:
+    """fct_rfm_segment_changes and rfm_segment_flow worked out from the whole history
+    (customer_key, as_of_date, rfm_segment): a change is a segment different from the
+    one on the history day before; a period flows from the last history day before it
+    (the history's first day in its first period) to its last history day."""
+    segment = {(k, d): s for k, d, s in history.itertuples(index=False)}
+    days = sorted(history["as_of_date"].unique())
+    on_day = {d: set(history.loc[history["as_of_date"] == d, "customer_key"]) for d in days}
+    changes = {(k, day, segment[k, before], segment[k, day])
+               for before, day in zip(days, days[1:]) for k in on_day[day] & on_day[before]
+               if segment[k, before] != segment[k, day]}
+    starts = {"week": lambda d: d - timedelta(days=d.weekday()), "month": lambda d: d.replace(day=1)}
+    flow = set()
+    for grain, start_of in starts.items():
+        for start in sorted({start_of(d) for d in days}):
+            last = max(d for d in days if start_of(d) == start)
+            before = max((d for d in days if d < start), default=days[0])
+            counts = Counter((segment.get((k, before), "(entered)"), segment[k, last]) for k in on_day[last])
+            flow |= {(grain, start, f, t, n) for (f, t), n in counts.items()}
+    return changes, flow
+
+
+def rfm_changes_and_flow(warehouse) -> tuple[set, set]:
+    return (set(query(warehouse, "select customer_key, changed_on, from_segment, to_segment"
+                                 " from marts.fct_rfm_segment_changes")),
+            set(query(warehouse, "select period_grain, period_start, from_segment, to_segment, customers"
+                                 " from marts.rfm_segment_flow")))
+
+
+def test_daily_segment_changes_and_flow_equal_the_whole_historys(built, workspace):
+    """Day after day across a month's and a week's end, then a past day re-run with other
+    cut points, a day slotted in between and a day before the history began (Ann alone
+    had ordered by then): after each build, the incremental marts equal the pandas
+    reading of the whole history and a full refresh of theirs."""
+    frozen = {"rfm_cut_points": {"recency_days": [25, 30, 35, 40]}}
+    other_cuts = {"rfm_cut_points": {"recency_days": [1, 2, 3, 4]}}
+    builds = [(date(2026, 4, 1), frozen), (date(2026, 4, 3), frozen), (date(2026, 4, 7), frozen),
+              (date(2026, 4, 11), frozen),
+              (date(2026, 4, 3), other_cuts),  # a past day re-run: its own and 7 April's changes move
+              (date(2026, 4, 5), frozen),  # the last day of its week now: that week's and the next one's flow
+              (date(2026, 2, 15), frozen)]  # the history's new first day (and first period)
+    try:
+        run_dbt(["run", "--select", "customer_rfm+"], built, workspace, AS_OF, extra_vars=frozen)
+        seen_changes = set()
+        for day, cuts in builds:
+            run_dbt(["run", "--select", "customer_rfm+"], built, workspace, day, extra_vars=cuts)
+            history = pd.DataFrame(query(built, "select customer_key, as_of_date, rfm_segment"
+                                                " from marts.customer_rfm_history"),
+                                   columns=["customer_key", "as_of_date", "rfm_segment"])
+            incremental = rfm_changes_and_flow(built)
+            assert incremental == expected_rfm_changes_and_flow(history), day
+            run_dbt(["run", "--full-refresh", "--select", "fct_rfm_segment_changes", "rfm_segment_flow"],
+                    built, workspace, day, extra_vars=cuts)
+            assert rfm_changes_and_flow(built) == incremental, day
+            seen_changes |= incremental[0]
+        changes, flow = incremental
+        assert len(history["as_of_date"].unique()) == 7
+        assert {d for _, d, _, _ in seen_changes} >= {date(2026, 4, 3), date(2026, 4, 7), date(2026, 4, 11)}
+        assert {d for _, d, _, _ in changes} >= {date(2026, 4, 3), date(2026, 4, 5)}
+        # Bob had no order by 15 February: he enters in March; Ann comes from her first day's segment
+        march = {(f, t): n for g, p, f, t, n in flow if (g, p) == ("month", date(2026, 3, 1))}
+        assert sum(march.values()) == 2 and sum(n for (f, _), n in march.items() if f == "(entered)") == 1
+        assert {f for g, p, f, t, n in flow if (g, p) == ("month", date(2026, 2, 1))} != {"(entered)"}
+        # the week of 30 March ends on 5 April now, the week of 6 April comes from it
+        history_days = set(history["as_of_date"])
+        assert max(d for d in history_days if d < date(2026, 4, 6)) == date(2026, 4, 5)
+    finally:
+        restore_rfm_history(built, workspace)
+    assert query(built, "select distinct as_of_date from marts.customer_rfm_history") == [(AS_OF,)]
+    assert query(built, "select count(*) from marts.fct_rfm_segment_changes") == [(0,)]
 
 
 def test_dbt_unit_tests_pass(built, workspace):

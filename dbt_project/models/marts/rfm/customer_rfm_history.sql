@@ -1,10 +1,13 @@
 {{ config(
     materialized='incremental',
-    unique_key=['customer_key', 'as_of_date'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
+    indexes=[{'columns': ['as_of_date']}],
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ as_of_date() }}{% endif %}",
 ) }}
 {# customer_rfm of every day a build ran for: the daily history that segment
-   migration is read from. Re-running a date replaces that date's rows. #}
+   changes and flows are read from, a few days at a time (hence the index).
+   Re-running a date replaces all of that date's rows (a customer no longer
+   there that day, e.g. merged into another, leaves the history too). #}
 with
 
 customer_rfm as (select * from {{ ref('customer_rfm') }}),
