@@ -2,12 +2,15 @@
     materialized='incremental',
     incremental_strategy='append',
     indexes=[{'columns': ['as_of_date']}],
+    full_refresh=false,
     pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ as_of_date() }}{% endif %}",
 ) }}
 {# customer_rfm of every day a build ran for: the daily history that segment
    changes and flows are read from, a few days at a time (hence the index).
    Re-running a date replaces all of that date's rows (a customer no longer
-   there that day, e.g. merged into another, leaves the history too). #}
+   there that day, e.g. merged into another, leaves the history too). A
+   --full-refresh leaves it alone: past days cannot be rebuilt from today's
+   data. #}
 with
 
 customer_rfm as (select * from {{ ref('customer_rfm') }}),
