@@ -36,17 +36,13 @@
     encode(sha256(convert_to({{ column }}, 'UTF8')), 'hex')
 {%- endmacro %}
 
-{# Latest version of each entity in an append-only raw table. #}
+{# Latest version of each entity in an append-only raw table. `distinct on`, not
+   a row_number() = 1 filter: PostgreSQL estimates the rows a filter on a window
+   result keeps at a fraction of a percent, and joins to such a view then become
+   nested loops over tens of thousands of rows (30 s for store receipts at
+   30,000 customers); for `distinct on` it uses the key's distinct count. #}
 {% macro latest_version(relation, key, version_column) -%}
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by {{ key }}
-                order by {{ version_column }} desc, _loaded_at desc
-            ) as _version_rank
-        from {{ relation }}
-    ) as versions
-    where _version_rank = 1
+    select distinct on ({{ key }}) *
+    from {{ relation }}
+    order by {{ key }}, {{ version_column }} desc, _loaded_at desc
 {%- endmacro %}
