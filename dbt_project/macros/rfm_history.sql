@@ -50,7 +50,3 @@
         {% endfor -%}
     )
 {%- endmacro %}
-
-{% macro rfm_flow_grains() -%}
-    {{ return(['week', 'month']) }}
-{%- endmacro %}

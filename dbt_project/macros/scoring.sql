@@ -19,6 +19,12 @@
     cast('{{ var("as_of_date") }}' as date)
 {%- endmacro %}
 
+{# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:
+   ISO weeks and calendar months. #}
+{% macro flow_grains() -%}
+    {{ return(['week', 'month']) }}
+{%- endmacro %}
+
 {# Whole calendar months from `earlier` to `later` (dates; days are ignored). #}
 {% macro months_between(later, earlier) -%}
     cast((extract(year from {{ later }}) - extract(year from {{ earlier }})) * 12

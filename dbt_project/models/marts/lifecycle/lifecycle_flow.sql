@@ -11,7 +11,9 @@ with
 customer_lifecycle_spells as (select * from {{ ref('customer_lifecycle_spells') }}),
 
 grains as (
-    select period_grain from (values ('week'), ('month')) as grains (period_grain)
+    select period_grain
+    from (values {% for grain in flow_grains() %}('{{ grain }}'){{ ', ' if not loop.last }}{% endfor %})
+        as grains (period_grain)
 ),
 
 periods as (

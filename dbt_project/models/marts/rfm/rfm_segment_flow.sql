@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{% if is_incremental() %}{{ delete_rfm_flow_periods_to_redo(ref('customer_rfm_history'), rfm_flow_grains()) }}{% endif %}",
+    pre_hook="{% if is_incremental() %}{{ delete_rfm_flow_periods_to_redo(ref('customer_rfm_history'), flow_grains()) }}{% endif %}",
 ) }}
 {# Customers moving between RFM segments per week and per month. For each
    period with history days: every customer in the history on the period's last
@@ -17,7 +17,7 @@
 with
 
 periods_to_build as (
-    {% for grain in rfm_flow_grains() %}
+    {% for grain in flow_grains() %}
     select
         period_grain,
         period_start,
