@@ -32,7 +32,8 @@ def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(
     daily = re.search(r"^daily build +\( *(\d+) rows loaded.*: +([\d.]+) s += (\d+)% of the full build$", out,
                       re.MULTILINE)
     assert full and daily and 0 < int(daily.group(1)) < int(full.group(1))
-    assert int(daily.group(3)) == round(100 * float(daily.group(2)) / float(full.group(2)))
+    # the percentage comes from the unrounded times: allow the printed rounding
+    assert abs(int(daily.group(3)) - 100 * float(daily.group(2)) / float(full.group(2))) <= 1
     for build in ("full", "daily"):
         by_type = re.search(rf"^{build} build by node type: (.*)$", out, re.MULTILINE).group(1)
         assert {"models", "tests", "seeds"} <= set(re.findall(r"(\w+) [\d.]+ s", by_type))
