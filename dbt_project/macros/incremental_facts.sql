@@ -1,7 +1,7 @@
 {# Incremental facts about customers carry `customer_lookup_id` (see
    int_customer_lookup), `customer_key` and `loaded_at` (when the newest source
    row behind the fact was loaded). A daily build redoes the facts whose source
-   rows were loaded since the last build, and those whose person changed. #}
+   rows were loaded since the last build, and re-keys those whose person changed. #}
 
 {# Loads of several channels run in parallel, and a row becomes visible when its
    load commits, not when it was stamped: looking back var('incremental_lookback_hours')
@@ -14,13 +14,52 @@
     )
 {%- endmacro %}
 
-{# `lookup`: the model's CTE over int_customer_lookup (a ref here would hide the dependency from dbt) #}
-{% macro facts_whose_customer_changed(unique_key, lookup='int_customer_lookup') -%}
-    select built.{{ unique_key }}
-    from {{ this }} as built
-    left join {{ lookup }} as current_keys
-        on current_keys.customer_lookup_id = built.customer_lookup_id
-    where current_keys.customer_key is distinct from built.customer_key
+{# Event staging tables are incremental (see below): the busiest raw tables, read by the facts,
+   identity and their tests; as a view they would sort every event ever loaded
+   on each read. #}
+{% macro incremental_events_config(key='event_id') -%}
+    {{ return({
+        'materialized': 'incremental',
+        'unique_key': key,
+        'incremental_strategy': 'delete+insert',
+        'indexes': [{'columns': [key], 'unique': True}, {'columns': ['loaded_at']}],
+    }) }}
+{%- endmacro %}
+
+{# The newest version of each event in an append-only raw event table whose
+   version is its load time. So the rows loaded since the last build hold the
+   newest version of every event the staging table lacks or holds an older
+   version of: an incremental build reads only those (by the loaded_at index)
+   and replaces the events they carry (delete+insert on `key`). #}
+{% macro latest_loaded_version_of_events(relation, key='event_id') -%}
+    select distinct on ({{ key }}) *
+    from {{ relation }}
+    {% if is_incremental() -%}
+    where {{ loaded_since_last_build('_loaded_at') }}
+    {% endif -%}
+    order by {{ key }}, _loaded_at desc
+{%- endmacro %}
+
+{# A fact row's person can change after it was written (two people found to be
+   one, a device's first login, a record that left): only its customer_key
+   changes then, so a post-hook updates the keys in place from `lookup`
+   (int_customer_lookup) instead of rebuilding those rows from their sources. #}
+{% macro rekey_facts(lookup) -%}
+    {%- if is_incremental() -%}
+    update {{ this }} as built
+    set customer_key = current_keys.customer_key
+    from {{ lookup }} as current_keys
+    where current_keys.customer_lookup_id = built.customer_lookup_id
+      and current_keys.customer_key is distinct from built.customer_key;
+
+    update {{ this }} as built
+    set customer_key = null
+    where built.customer_key is not null
+      and not exists (
+          select 1 from {{ lookup }} as current_keys
+          where current_keys.customer_lookup_id = built.customer_lookup_id
+      )
+    {%- endif -%}
 {%- endmacro %}
 
 {# An imported file replaces its source's earlier version (stg_imports__transactions
@@ -30,20 +69,6 @@
     delete from {{ this }}
     where source = 'import'
       and {{ unique_key }} not in (select {{ current_key or unique_key }} from {{ current }})
-{%- endmacro %}
-
-{# The rows of `rows` (a CTE with the fact's columns) an incremental build redoes:
-   those loaded since the last build, and those whose person changed. Two disjoint
-   branches, not `or ... in (subquery)`: PostgreSQL would run that subquery once
-   per row. #}
-{% macro new_or_rekeyed(rows, unique_key, lookup='int_customer_lookup') -%}
-    select {{ rows }}.* from {{ rows }}
-    where {{ loaded_since_last_build() }}
-    union all
-    select {{ rows }}.* from {{ rows }}
-    inner join ({{ facts_whose_customer_changed(unique_key, lookup) }}) as rekeyed
-        on rekeyed.{{ unique_key }} = {{ rows }}.{{ unique_key }}
-    where not ({{ loaded_since_last_build(rows ~ '.loaded_at') }})
 {%- endmacro %}
 
 {# The campaign message events that are a contact's response: fct_interactions

@@ -2,14 +2,15 @@
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',
-    post_hook="{{ delete_vanished_imports('order_key', ref('stg_imports__transactions')) }}",
+    post_hook=["{{ delete_vanished_imports('order_key', ref('stg_imports__transactions')) }}",
+               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
 ) }}
 {# One row per order: web-shop orders, store sales and imported orders, with
    what was later cancelled or returned. Store returns are receipts of their
    own, matched to the sale they reverse; an imported return is matched to its
    order by order id. Incremental: a daily build redoes the orders that any
    newly loaded row touches (a status change, an item, a store return, a new
-   version of an imported file) and those whose person changed. #}
+   version of an imported file); it re-keys those whose person changed. #}
 with
 
 stg_shop__orders as (select * from {{ ref('stg_shop__orders') }}),
@@ -31,8 +32,6 @@ changed_orders as (
     union
     select order_key
     from stg_imports__transactions where {{ loaded_since_last_build() }}
-    union
-    {{ facts_whose_customer_changed('order_key') }}
 ),
 {% endif %}
 

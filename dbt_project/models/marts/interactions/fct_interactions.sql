@@ -3,6 +3,7 @@
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['customer_lookup_id']}],
+    post_hook="{{ rekey_facts(ref('int_customer_lookup')) }}",
 ) }}
 {# One row per thing a person did on a channel other than buying: social
    follows, likes, comments, shares and reads; app sessions, logins, product
@@ -68,7 +69,7 @@ interactions as (
 
 to_build as (
     {% if is_incremental() %}
-    {{ new_or_rekeyed('interactions', 'interaction_key') }}
+    select * from interactions where {{ loaded_since_last_build() }}
     {% else %}
     select * from interactions
     {% endif %}

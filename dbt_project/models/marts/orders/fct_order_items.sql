@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key='order_item_key',
     incremental_strategy='delete+insert',
-    post_hook="{{ delete_vanished_imports('order_item_key', ref('stg_imports__transactions'), 'transaction_key') }}",
+    post_hook=["{{ delete_vanished_imports('order_item_key', ref('stg_imports__transactions'), 'transaction_key') }}",
+               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
 ) }}
 {# One row per order line: web-shop order items, and the lines of imported
    files (a negative line is a return). Store receipts carry totals only.
@@ -55,7 +56,7 @@ lines as (
 
 to_build as (
     {% if is_incremental() %}
-    {{ new_or_rekeyed('lines', 'order_item_key') }}
+    select * from lines where {{ loaded_since_last_build() }}
     {% else %}
     select * from lines
     {% endif %}

@@ -3,7 +3,8 @@
     unique_key='order_key',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['customer_lookup_id']}],
-    post_hook="{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
+    post_hook=["{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
+               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
 ) }}
 {# The orders as BI sees them (int_orders_unioned does the work). Incremental:
    a daily build copies the orders rebuilt upstream since its last build. #}
@@ -14,7 +15,7 @@ int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 final as (
     {% if is_incremental() %}
-    {{ new_or_rekeyed('int_orders_unioned', 'order_key') }}
+    select * from int_orders_unioned where {{ loaded_since_last_build() }}
     {% else %}
     select * from int_orders_unioned
     {% endif %}

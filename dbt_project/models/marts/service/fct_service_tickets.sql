@@ -3,6 +3,7 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['customer_lookup_id']}],
+    post_hook="{{ rekey_facts(ref('int_customer_lookup')) }}",
 ) }}
 {# One row per customer-service ticket, as it stands in its latest version
    (a ticket is closed and scored after it was opened). customer_key is null for
@@ -21,7 +22,7 @@ tickets as (
 
 to_build as (
     {% if is_incremental() %}
-    {{ new_or_rekeyed('tickets', 'ticket_id') }}
+    select * from tickets where {{ loaded_since_last_build() }}
     {% else %}
     select * from tickets
     {% endif %}

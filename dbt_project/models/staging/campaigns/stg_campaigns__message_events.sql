@@ -1,7 +1,8 @@
+{{ config(**incremental_events_config()) }}
 with
 
 source as (
-    {{ latest_version(source('campaigns', 'campaign_events'), 'event_id', '_loaded_at') }}
+    {{ latest_loaded_version_of_events(source('campaigns', 'campaign_events')) }}
 ),
 
 renamed as (

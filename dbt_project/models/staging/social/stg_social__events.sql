@@ -1,7 +1,8 @@
+{{ config(**incremental_events_config()) }}
 with
 
 source as (
-    {{ latest_version(source('social', 'social_events'), 'event_id', '_loaded_at') }}
+    {{ latest_loaded_version_of_events(source('social', 'social_events')) }}
 ),
 
 renamed as (
