@@ -1,7 +1,10 @@
 {# Incremental facts about customers carry `customer_lookup_id` (see
    int_customer_lookup), `customer_key` and `loaded_at` (when the newest source
    row behind the fact was loaded). A daily build redoes the facts whose source
-   rows were loaded since the last build, and re-keys those whose person changed. #}
+   rows were loaded since the last build, and re-keys those whose person changed.
+   Each has an index on its unique key: delete+insert deletes by it, and without
+   one every daily build would scan the whole table. Tables of event scale also
+   index loaded_at, which `loaded_since_last_build` reads the newest of. #}
 
 {# Loads of several channels run in parallel, and a row becomes visible when its
    load commits, not when it was stamped: looking back var('incremental_lookback_hours')

@@ -54,7 +54,9 @@ class RawTable:
                         for col in cols)
         return (
             f"create table if not exists {self.qualified} (\n    " + ",\n    ".join(cols) + "\n);\n" + added
-            + f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);"
+            + f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);\n"
+            # incremental staging reads the rows loaded since its last build
+            + f"create index if not exists {self.name}__loaded on {self.qualified} (_loaded_at);"
         )
 
     def unknown_columns(self, columns) -> list[str]:

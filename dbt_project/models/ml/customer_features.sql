@@ -1,4 +1,5 @@
 {{ config(unique_key=['customer_key', 'as_of_date'], incremental_strategy='delete+insert',
+          indexes=[{'columns': ['as_of_date', 'customer_key'], 'unique': True}],
           on_schema_change='sync_all_columns') }}
 {# Propensity features of every customer known on an as-of date, one row per
    customer and date: the as-of date, or each of var('feature_dates') (a list,
@@ -16,8 +17,8 @@ with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
-fct_orders as (select * from {{ ref('fct_orders') }}),
-fct_interactions as (select * from {{ ref('fct_interactions') }}),
+fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
+fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
 fct_campaign_touches as (select * from {{ ref('fct_campaign_touches') }}),
 fct_service_tickets as (select * from {{ ref('fct_service_tickets') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
@@ -99,7 +100,7 @@ money as (
     group by feature_dates.as_of_date, int_customer_transactions.customer_key
 ),
 
-interactions_to_date as (
+interactions_to_date as not materialized (
     select
         feature_dates.as_of_date,
         fct_interactions.customer_key,

@@ -5,7 +5,7 @@ with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_identity_resolved as not materialized (select * from {{ ref('int_identity_resolved') }}),
 
 candidates as (
     select

@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='event_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['customer_lookup_id']}],
+    indexes=[{'columns': ['event_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
 ) }}
 {# The campaign tool's own events about a contact: holdouts, sends and deliveries,
    every message event that is not the contact's response (responses are in

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='customer_lookup_id',
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['customer_lookup_id']}],
     post_hook="{{ delete_vanished_activity() }}",
 ) }}
 {# Each source record's (or app device's) dated events per channel, up to the as-of

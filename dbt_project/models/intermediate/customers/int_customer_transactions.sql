@@ -4,10 +4,10 @@
    themselves. RFM and value marts aggregate this as of a date. #}
 with
 
-int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
+int_orders_unioned as not materialized (select * from {{ ref('int_orders_unioned') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_identity_resolved as not materialized (select * from {{ ref('int_identity_resolved') }}),
 
 orders as (
     select customer_key, order_key, 'order' as transaction_type, ordered_at as occurred_at, gross_amount as amount

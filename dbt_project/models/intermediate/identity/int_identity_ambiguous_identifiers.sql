@@ -6,7 +6,7 @@
 {%- set limits = var('identity_max_records_per_source') %}
 with
 
-int_identity_identifiers as (select * from {{ ref('int_identity_identifiers') }}),
+int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
 int_identity_records as (select * from {{ ref('int_identity_records') }}),
 
 records_per_source as (

@@ -9,7 +9,7 @@ stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
 stg_app__events as (select * from {{ ref('stg_app__events') }}),
-stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
+stg_campaigns__message_events as not materialized (select * from {{ ref('stg_campaigns__message_events') }}),
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 
 shop_identifiers as (

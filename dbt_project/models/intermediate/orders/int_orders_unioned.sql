@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['order_key'], 'unique': True}],
     post_hook=["{{ delete_vanished_imports('order_key', ref('stg_imports__transactions')) }}",
                "{{ rekey_facts(ref('int_customer_lookup')) }}"],
 ) }}

@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key=['campaign_id', 'contact_id'],
     incremental_strategy='delete+insert',
+    indexes=[{'columns': ['campaign_id', 'contact_id'], 'unique': True}],
 ) }}
 {# One row per campaign and contact: held out or sent, what they did with the
    message, and whether they ordered (any channel, known to the warehouse)
@@ -11,7 +12,7 @@
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
-stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
+stg_campaigns__message_events as not materialized (select * from {{ ref('stg_campaigns__message_events') }}),
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 

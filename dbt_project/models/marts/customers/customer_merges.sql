@@ -11,7 +11,7 @@
 {%- set previous_map = adapter.get_relation(this.database, this.schema, 'customer_identity_map') %}
 with
 
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_identity_resolved as not materialized (select * from {{ ref('int_identity_resolved') }}),
 
 {% if previous_map is not none %}
 moved as (

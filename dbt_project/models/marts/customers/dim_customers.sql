@@ -3,7 +3,7 @@
    as of the as-of date; per-channel first and last seen are in customer_channels. #}
 with
 
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_identity_resolved as not materialized (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 customer_contacts as (select * from {{ ref('customer_contacts') }}),
 int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),

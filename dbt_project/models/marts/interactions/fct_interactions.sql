@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['customer_lookup_id']}],
+    indexes=[{'columns': ['interaction_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
     post_hook="{{ rekey_facts(ref('int_customer_lookup')) }}",
 ) }}
 {# One row per thing a person did on a channel other than buying: social

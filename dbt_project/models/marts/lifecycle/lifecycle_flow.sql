@@ -8,7 +8,7 @@
    else from how many customers each stage held when it began. #}
 with
 
-customer_lifecycle_spells as (select * from {{ ref('customer_lifecycle_spells') }}),
+customer_lifecycle_spells as not materialized (select * from {{ ref('customer_lifecycle_spells') }}),
 
 grains as (
     select period_grain

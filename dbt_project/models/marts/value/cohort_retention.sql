@@ -3,7 +3,7 @@
    per customer. Months run up to the as-of date's month. #}
 with
 
-customer_value as (select * from {{ ref('customer_value') }}),
+customer_value as not materialized (select * from {{ ref('customer_value') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 
 cohorts as (
