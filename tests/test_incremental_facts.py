@@ -18,6 +18,9 @@ NEXT_DAY = AS_OF + timedelta(days=1)
 # loaded, so it is part of the comparison too. The lifecycle marts read the
 # incremental spells.
 INCREMENTAL_MODELS = {
+    "staging.stg_app__events": "event_id",
+    "staging.stg_social__events": "event_id",
+    "staging.stg_campaigns__message_events": "event_id",
     "intermediate.int_orders_unioned": "order_key",
     "marts.fct_orders": "order_key",
     "marts.fct_order_items": "order_item_key",
@@ -40,7 +43,8 @@ SPELLS = "select customer_key, spell_number, xmin::text, next_change_on from mar
 def load_next_day(warehouse):
     """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
-    ticket T2 gets its score; Cy places a new web order with two items; Bob's SMS is
+    ticket T2 gets its score; Cy places a new web order with two items; the app's
+    file re-delivers session A1 an hour later (a corrected version); Bob's SMS is
     delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
     to Bob dated the day after (beyond the as-of date)."""
     t = RAW_TABLES
@@ -59,7 +63,10 @@ def load_next_day(warehouse):
         Batch("pos", t["pos_receipts"], pd.DataFrame([_receipt("R5", day, "M1", "", "15.50", "return", "R1")]),
               NEXT_DAY, source_file=("S1/pos_S1_next.csv", "fixture-next")),
         Batch("social", t["social_followers"], pd.DataFrame([follower]), NEXT_DAY),
-        Batch("app", t["app_events"], pd.DataFrame([_app_event("A6", "D3", "login", customer_id=4, at=day)]),
+        Batch("app", t["app_events"], pd.DataFrame([
+            _app_event("A6", "D3", "login", customer_id=4, at=day),
+            _app_event("A1", "D1", at="2026-03-01T11:00:00Z"),
+        ]),
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
         Batch("service", t["service_tickets"], pd.DataFrame([ticket]), NEXT_DAY,
               source_file=("service_tickets_next.json", "fixture-next")),
@@ -156,6 +163,11 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
     assert interactions == {"social:2": ann, "app:A5": di}  # Eve is Ann; D3's earlier session is Di's
     assert query(warehouse, "select satisfaction_score, customer_key from marts.fct_service_tickets"
                             " where ticket_id = 'T2'") == [(4, ann)]
+    # a re-delivered event replaces its earlier version in staging and in the fact
+    assert query(warehouse, "select count(*), min(extract(hour from occurred_at at time zone 'UTC'))"
+                            " from staging.stg_app__events where event_id = 'A1'") == [(1, 11)]
+    assert query(warehouse, "select extract(hour from occurred_at at time zone 'UTC') from marts.fct_interactions"
+                            " where interaction_key = 'app:A1'") == [(11,)]
 
 
 def test_campaign_messages_are_counted_once_and_only_up_to_the_as_of_date(daily, warehouse):
