@@ -41,8 +41,11 @@
    result keeps at a fraction of a percent, and joins to such a view then become
    nested loops over tens of thousands of rows (30 s for store receipts at
    30,000 customers); for `distinct on` it uses the key's distinct count. #}
-{% macro latest_version(relation, key, version_column) -%}
+{% macro latest_version(relation, key, version_column, where=none) -%}
     select distinct on ({{ key }}) *
     from {{ relation }}
+    {% if where is not none -%}
+    where {{ where }}
+    {% endif -%}
     order by {{ key }}, {{ version_column }} desc, _loaded_at desc
 {%- endmacro %}

@@ -35,12 +35,8 @@
    version of: an incremental build reads only those (by the loaded_at index)
    and replaces the events they carry (delete+insert on `key`). #}
 {% macro latest_loaded_version_of_events(relation, key='event_id') -%}
-    select distinct on ({{ key }}) *
-    from {{ relation }}
-    {% if is_incremental() -%}
-    where {{ loaded_since_last_build('_loaded_at') }}
-    {% endif -%}
-    order by {{ key }}, _loaded_at desc
+    {{ latest_version(relation, key, '_loaded_at',
+                      where=loaded_since_last_build('_loaded_at') if is_incremental() else none) }}
 {%- endmacro %}
 
 {# A fact row's person can change after it was written (two people found to be
