@@ -346,7 +346,14 @@ def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(bui
     from datetime import timedelta
 
     before = keys_by_source(built)
-    build_warehouse(built, workspace, AS_OF + timedelta(days=1))
+    run_dbt(["parse"], built, workspace, AS_OF)  # whatever --vars an earlier test passed
+    output = build_warehouse(built, workspace, AS_OF + timedelta(days=1))
+    # a new day re-parses only the files that read the date, and its tests check the new day
+    assert "Unable to do partial parsing" not in output, output[:2000]
+    manifest = json.loads((workspace.dbt_target / "target" / "manifest.json").read_text())
+    history_test_days = {node["config"]["where"] for node in manifest["nodes"].values()
+                         if node["resource_type"] == "test" and node.get("attached_node") == "model.c360.customer_rfm_history"}
+    assert history_test_days == {f"as_of_date >= cast('{AS_OF + timedelta(days=1)}' as date)"}
     assert keys_by_source(built) == before
     assert query(built, "select distinct as_of_date from marts.customer_rfm_history order by 1") == [
         (AS_OF,), (AS_OF + timedelta(days=1),)]

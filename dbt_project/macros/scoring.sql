@@ -15,8 +15,17 @@
     cast(ceil(5 * cume_dist() over (order by {{ order_by }})) as integer)
 {%- endmacro %}
 
+{# The day the marts describe (UTC): C360_AS_OF_DATE, which the pipeline sets
+   (the warehouse DAG's logical date), else today. An environment variable, not
+   a dbt var: any change of --vars makes dbt re-parse the whole project (4 s a
+   build), while a changed environment variable re-parses only the files that
+   read it. #}
+{% macro as_of_date_iso() -%}
+    {{ return(env_var('C360_AS_OF_DATE', run_started_at.strftime('%Y-%m-%d'))) }}
+{%- endmacro %}
+
 {% macro as_of_date() -%}
-    cast('{{ var("as_of_date") }}' as date)
+    cast('{{ as_of_date_iso() }}' as date)
 {%- endmacro %}
 
 {# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:

@@ -45,15 +45,16 @@ def dbt_env(warehouse: Warehouse, workspace: Workspace) -> dict[str, str]:
 
 def run_dbt(command: list[str], warehouse: Warehouse, workspace: Workspace, as_of: date | None = None,
             extra_vars: dict | None = None) -> str:
-    """Run a dbt command in the project; raise DbtFailed with dbt's output if it fails."""
-    variables = dict(extra_vars or {})
-    if as_of is not None:
-        variables["as_of_date"] = as_of.isoformat()
+    """Run a dbt command in the project; raise DbtFailed with dbt's output if it fails.
+    The as-of date travels as C360_AS_OF_DATE rather than in --vars, so that a new
+    day does not defeat dbt's partial parsing (see the as_of_date macro)."""
     args = [str(Path(sys.executable).parent / "dbt"), *command, "--project-dir", str(DBT_PROJECT)]
-    if variables:
-        args += ["--vars", json.dumps(variables)]
-    completed = subprocess.run(args, env=dbt_env(warehouse, workspace), capture_output=True, text=True,
-                               cwd=DBT_PROJECT)
+    if extra_vars:
+        args += ["--vars", json.dumps(extra_vars)]
+    env = dbt_env(warehouse, workspace)
+    if as_of is not None:
+        env["C360_AS_OF_DATE"] = as_of.isoformat()
+    completed = subprocess.run(args, env=env, capture_output=True, text=True, cwd=DBT_PROJECT)
     if completed.returncode != 0:
         raise DbtFailed(f"dbt {' '.join(command)} failed:\n{completed.stdout[-6000:]}\n{completed.stderr[-2000:]}")
     log.info("dbt %s:\n%s", " ".join(command), completed.stdout[-3000:])

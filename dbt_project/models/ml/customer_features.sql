@@ -11,7 +11,7 @@
    only once someone had logged in on it, and a follower's reach from the
    version of their profile known on that day. People are today's
    (customer_key): a record first seen after the date does not count. #}
-{%- set dates = var('feature_dates', none) or [var('as_of_date')] %}
+{%- set dates = var('feature_dates', none) or [as_of_date_iso()] %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 with
 
