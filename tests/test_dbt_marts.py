@@ -36,6 +36,20 @@ def keys_by_source(warehouse):
     return {(s, i): k for k, s, i in query(warehouse, "select customer_key, source, source_customer_id from marts.customer_identity_map")}
 
 
+def test_phones_normalise_to_e164(built, workspace):
+    """Every way the channels write a UK number gives one E.164 value; no digits, no phone."""
+    written = {"+44 (0) 20 7946 0000": "+442079460000", "0044 20 7946 0000": "+442079460000",
+               "442079460000": "+442079460000", "020 7946 0000": "+442079460000", "20 7946 0000": "+442079460000",
+               "(0)7700-900 002": "+447700900002", "4412345678": "+444412345678", "0033 1 23": "+44033123",
+               "n/a": None, "": None}
+    rows = ", ".join(f"('{phone}')" for phone in written)
+    output = run_dbt(["show", "--output", "json", "--limit", str(len(written)), "--inline",
+                      f"select phone, {{{{ normalize_phone('phone') }}}} as e164 from (values {rows}) as t (phone)"],
+                     built, workspace)
+    shown = json.loads(output[output.index("{"):])["show"]
+    assert {row["phone"]: row["e164"] for row in shown} == written
+
+
 def test_identity_merges_across_channels_on_normalised_identifiers(built):
     keys = keys_by_source(built)
     assert keys[("shop", "1")] == keys[("pos", "card:M1")]

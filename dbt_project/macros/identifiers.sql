@@ -15,16 +15,15 @@
     {{ return(adapter.dispatch('normalize_phone', 'c360')(column)) }}
 {%- endmacro %}
 
+{# One regex maps every form to the country code: an international 00cc prefix,
+   a leading cc in a number of more than ten digits, a trunk 0, or nothing
+   (the longest alternative matches). Each reference to a staging column
+   repeats its expression, so this costs two regex calls, not one per case. #}
 {% macro default__normalize_phone(column) -%}
     {%- set cc = var('phone_country_code', '44') | string -%}
-    {%- set digits = "regexp_replace(replace(" ~ column ~ ", '(0)', ''), '[^0-9]', '', 'g')" -%}
-    case
-        when {{ digits }} = '' then null
-        when {{ digits }} like '00{{ cc }}%' then '+' || substring({{ digits }} from 3)
-        when {{ digits }} like '{{ cc }}%' and length({{ digits }}) > 10 then '+' || {{ digits }}
-        when {{ digits }} like '0%' then '+{{ cc }}' || substring({{ digits }} from 2)
-        else '+{{ cc }}' || {{ digits }}
-    end
+    '+' || regexp_replace(
+        nullif(regexp_replace(replace({{ column }}, '(0)', ''), '[^0-9]', '', 'g'), ''),
+        '^(?:00{{ cc }}|(?=[0-9]{11}){{ cc }}|0)?', '{{ cc }}')
 {%- endmacro %}
 
 {# Hex SHA-256 of a text value: how marts and audiences carry e-mail and phone. #}
