@@ -18,6 +18,12 @@ NEXT_DAY = AS_OF + timedelta(days=1)
 # loaded, so it is part of the comparison too. The lifecycle marts read the
 # incremental spells.
 INCREMENTAL_MODELS = {
+    "staging.stg_shop__customers": "customer_id",
+    "staging.stg_shop__orders": "order_id",
+    "staging.stg_shop__order_items": "order_item_id",
+    "staging.stg_pos__receipts": "receipt_id",
+    "staging.stg_social__followers": "openid",
+    "staging.stg_service__tickets": "ticket_id",
     "staging.stg_app__events": "event_id",
     "staging.stg_social__events": "event_id",
     "staging.stg_campaigns__message_events": "event_id",
@@ -44,7 +50,8 @@ def load_next_day(warehouse):
     """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
     ticket T2 gets its score; Cy places a new web order with two items; the app's
-    file re-delivers session A1 an hour later (a corrected version); Bob's SMS is
+    file re-delivers session A1 an hour later (a corrected version); a stale version
+    of order 11 and of receipt R4 arrive late and change nothing; Bob's SMS is
     delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
     to Bob dated the day after (beyond the as-of date)."""
     t = RAW_TABLES
@@ -58,10 +65,15 @@ def load_next_day(warehouse):
         Batch("shop", t["shop_orders"], pd.DataFrame([
             _order(10, 1, "2026-01-02T10:00:00Z", 50, "refunded", refunded_at=day),
             _order(13, 3, day, 25),
+            _order(11, 1, "2026-03-02T10:00:00Z", 20),  # a stale version, older than the refund
         ]), NEXT_DAY),
         Batch("shop", t["shop_order_items"], items, NEXT_DAY),
         Batch("pos", t["pos_receipts"], pd.DataFrame([_receipt("R5", day, "M1", "", "15.50", "return", "R1")]),
               NEXT_DAY, source_file=("S1/pos_S1_next.csv", "fixture-next")),
+        # a file named before the one R4 came in: an older version of it, however late it arrives
+        Batch("pos", t["pos_receipts"], pd.DataFrame([
+            _receipt("R4", "2026-03-05T10:00:00Z", "", "", "99") | dict(_source_file="S1/pos_S0.csv")]),
+              NEXT_DAY, source_file=("S1/pos_S0.csv", "fixture-late")),
         Batch("social", t["social_followers"], pd.DataFrame([follower]), NEXT_DAY),
         Batch("app", t["app_events"], pd.DataFrame([
             _app_event("A6", "D3", "login", customer_id=4, at=day),
@@ -173,6 +185,9 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
     assert interactions == {"social:2": ann, "app:A5": di}  # Eve is Ann; D3's earlier session is Di's
     assert query(warehouse, "select satisfaction_score, customer_key from marts.fct_service_tickets"
                             " where ticket_id = 'T2'") == [(4, ann)]
+    # versions arriving out of order: staging keeps the newest
+    assert query(warehouse, "select status from staging.stg_shop__orders where order_id = 11") == [("refunded",)]
+    assert query(warehouse, "select total_amount from staging.stg_pos__receipts where receipt_id = 'R4'") == [(9,)]
     # a re-delivered event replaces its earlier version in staging and in the fact
     assert query(warehouse, "select count(*), min(extract(hour from occurred_at at time zone 'UTC'))"
                             " from staging.stg_app__events where event_id = 'A1'") == [(1, 11)]

@@ -17,10 +17,9 @@
     )
 {%- endmacro %}
 
-{# Event staging tables are incremental (see below): the busiest raw tables, read by the facts,
-   identity and their tests; as a view they would sort every event ever loaded
-   on each read. #}
-{% macro incremental_events_config(key='event_id') -%}
+{# Staging tables are incremental (but imported transactions): as views they sorted
+   and normalised their whole raw table on every read, by the facts, identity and tests. #}
+{% macro incremental_staging_config(key) -%}
     {{ return({
         'materialized': 'incremental',
         'unique_key': key,
@@ -29,7 +28,7 @@
     }) }}
 {%- endmacro %}
 
-{# The newest version of each event in an append-only raw event table whose
+{# The newest version of each event in an append-only raw event stream, whose
    version is its load time. So the rows loaded since the last build hold the
    newest version of every event the staging table lacks or holds an older
    version of: an incremental build reads only those (by the loaded_at index)
@@ -37,6 +36,16 @@
 {% macro latest_loaded_version_of_events(relation, key='event_id') -%}
     {{ latest_version(relation, key, '_loaded_at',
                       where=loaded_since_last_build('_loaded_at') if is_incremental() else none) }}
+{%- endmacro %}
+
+{# The newest version of each entity in an append-only raw table whose versions
+   are ordered by `version_column` and may arrive out of order (a late row, an
+   older file re-sent): an incremental build re-reads every version of the
+   entities loaded since the last build, by the raw key index. #}
+{% macro latest_version_of_changed_entities(relation, key, version_column) -%}
+    {%- set changed = key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where '
+                      ~ loaded_since_last_build('_loaded_at') ~ ')' -%}
+    {{ latest_version(relation, key, version_column, where=changed if is_incremental() else none) }}
 {%- endmacro %}
 
 {# A fact row's person can change after it was written (two people found to be
@@ -63,11 +72,14 @@
 
 {# An imported file replaces its source's earlier version (stg_imports__transactions
    keeps only the latest file), so a line dropped from the new version must leave
-   the fact too: delete+insert only replaces what is rebuilt. Run as a post-hook. #}
+   the fact too: delete+insert only replaces what is rebuilt. Run as a post-hook.
+   `not exists`, not `not in`: an anti-join, where `not in` would scan the file's
+   lines once per imported row when they do not fit in work_mem as a hash. #}
 {% macro delete_vanished_imports(unique_key, current, current_key=none) -%}
-    delete from {{ this }}
-    where source = 'import'
-      and {{ unique_key }} not in (select {{ current_key or unique_key }} from {{ current }})
+    delete from {{ this }} as built
+    where built.source = 'import'
+      and not exists (select 1 from {{ current }} as current_rows
+                      where current_rows.{{ current_key or unique_key }} = built.{{ unique_key }})
 {%- endmacro %}
 
 {# The campaign message events that are a contact's response: fct_interactions

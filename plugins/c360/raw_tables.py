@@ -28,6 +28,11 @@ class RawTable:
     key: tuple[str, ...]
     # a row is a new version of the same entity when it has the same key
     version_column: str | None = None
+    # an event stream: a re-delivered event's newest version is the one loaded last,
+    # so incremental staging reads only the rows loaded since its last build. Other
+    # tables' staging re-reads every version of the entities loaded since, by an
+    # index on the key (their versions need not arrive in order).
+    event_stream: bool = False
     file_lineage: bool = False
     personal: tuple[str, ...] = ()
 
@@ -57,6 +62,8 @@ class RawTable:
             + f"create index if not exists {self.name}__batch on {self.qualified} (_batch_id);\n"
             # incremental staging reads the rows loaded since its last build
             + f"create index if not exists {self.name}__loaded on {self.qualified} (_loaded_at);"
+            + ("" if self.event_stream else
+               f"\ncreate index if not exists {self.name}__key on {self.qualified} ({', '.join(self.key)});")
         )
 
     def unknown_columns(self, columns) -> list[str]:
@@ -114,20 +121,20 @@ RAW_TABLES: dict[str, RawTable] = {
             "social_events",
             _cols("event_id:bigint!", "openid:text!", "event_type:text!", "occurred_at:timestamptz!",
                   "content_id:text", "seconds_read:int"),
-            key=("event_id",),
+            key=("event_id",), event_stream=True,
         ),
         RawTable(
             "app_events",
             _cols("event_id:text!", "event_type:text!", "occurred_at:timestamptz!", "device_id:text!", "platform:text",
                   "session_id:text", "customer_id:bigint", "email:text", "product_id:bigint"),
-            key=("event_id",), file_lineage=True, personal=("email",),
+            key=("event_id",), event_stream=True, file_lineage=True, personal=("email",),
         ),
         RawTable(
             "campaign_events",
             _cols("event_id:text!", "campaign_id:text!", "campaign_name:text", "channel:text!", "contact_id:text!",
                   "email:text", "phone:text", "event_type:text!", "occurred_at:timestamptz!", "is_holdout:boolean!",
                   "cost_per_send:numeric", "conversion_amount:numeric"),
-            key=("event_id",), file_lineage=True, personal=("email", "phone"),
+            key=("event_id",), event_stream=True, file_lineage=True, personal=("email", "phone"),
         ),
         RawTable(
             "service_tickets",

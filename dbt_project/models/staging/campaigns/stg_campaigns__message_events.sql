@@ -1,4 +1,4 @@
-{{ config(**incremental_events_config()) }}
+{{ config(**incremental_staging_config('event_id')) }}
 with
 
 source as (

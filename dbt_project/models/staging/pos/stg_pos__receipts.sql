@@ -1,7 +1,8 @@
+{{ config(**incremental_staging_config('receipt_id')) }}
 with
 
 source as (
-    {{ latest_version(source('pos', 'pos_receipts'), 'receipt_id', '_source_file') }}
+    {{ latest_version_of_changed_entities(source('pos', 'pos_receipts'), 'receipt_id', '_source_file') }}
 ),
 
 normalized as (

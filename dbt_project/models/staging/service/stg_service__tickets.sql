@@ -1,7 +1,8 @@
+{{ config(**incremental_staging_config('ticket_id')) }}
 with
 
 source as (
-    {{ latest_version(source('service', 'service_tickets'), 'ticket_id', 'updated_at') }}
+    {{ latest_version_of_changed_entities(source('service', 'service_tickets'), 'ticket_id', 'updated_at') }}
 ),
 
 normalized as (

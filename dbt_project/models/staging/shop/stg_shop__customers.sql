@@ -1,7 +1,8 @@
+{{ config(**incremental_staging_config('customer_id')) }}
 with
 
 source as (
-    {{ latest_version(source('shop', 'shop_customers'), 'customer_id', 'updated_at') }}
+    {{ latest_version_of_changed_entities(source('shop', 'shop_customers'), 'customer_id', 'updated_at') }}
 ),
 
 renamed as (
@@ -14,7 +15,8 @@ renamed as (
         nullif(upper(trim(member_card_no)), '') as member_card_no,
         coalesce(accepts_marketing, false) as accepts_marketing,
         created_at,
-        updated_at
+        updated_at,
+        _loaded_at as loaded_at
     from source
 )
 

@@ -1,7 +1,8 @@
+{{ config(**incremental_staging_config('order_item_id')) }}
 with
 
 source as (
-    {{ latest_version(source('shop', 'shop_order_items'), 'order_item_id', 'updated_at') }}
+    {{ latest_version_of_changed_entities(source('shop', 'shop_order_items'), 'order_item_id', 'updated_at') }}
 ),
 
 renamed as (

@@ -1,7 +1,8 @@
+{{ config(**incremental_staging_config('openid')) }}
 with
 
 source as (
-    {{ latest_version(source('social', 'social_followers'), 'openid', 'updated_at') }}
+    {{ latest_version_of_changed_entities(source('social', 'social_followers'), 'openid', 'updated_at') }}
 ),
 
 renamed as (
@@ -14,7 +15,8 @@ renamed as (
         unfollowed_at,
         unfollowed_at is not null as has_unfollowed,
         coalesce(follower_count, 0) as follower_count,
-        updated_at
+        updated_at,
+        _loaded_at as loaded_at
     from source
 )
 
