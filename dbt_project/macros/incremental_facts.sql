@@ -43,8 +43,9 @@
    older file re-sent): an incremental build re-reads every version of the
    entities loaded since the last build, by the raw key index. #}
 {% macro latest_version_of_changed_entities(relation, key, version_column) -%}
-    {%- set changed = key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where '
-                      ~ loaded_since_last_build('_loaded_at') ~ ')' -%}
+    {%- set changed -%}
+        {{ key }} in (select {{ key }} from {{ relation }} where {{ loaded_since_last_build('_loaded_at') }})
+    {%- endset -%}
     {{ latest_version(relation, key, version_column, where=changed if is_incremental() else none) }}
 {%- endmacro %}
 
