@@ -1,4 +1,4 @@
-{# The two generic tests we need, written here because dbt packages
+{# The generic tests we need, written here because dbt packages
    (dbt_utils) cannot be installed offline. #}
 
 {% test unique_combination(model, columns) %}
@@ -17,4 +17,23 @@
         {% if min_value is not none %} or {{ column_name }} < {{ min_value }} {% endif %}
         {% if max_value is not none %} or {{ column_name }} > {{ max_value }} {% endif %}
       )
+{% endtest %}
+
+{# Uniqueness of a large incremental table, enforced by PostgreSQL: passes when
+   the table has a valid unique index on exactly these columns, which every insert
+   is checked against (and a build that would break it fails). Where `unique`
+   scans the whole history on every daily build, this reads the catalogue. #}
+{% test unique_index(model, column_name=none, columns=none) %}
+    {%- set wanted = (columns or [column_name]) | sort %}
+    select '{{ model }}' as relation, '{{ wanted | join(", ") }}' as missing_unique_index_on
+    where not exists (
+        select 1
+        from pg_catalog.pg_index
+        where indrelid = to_regclass('{{ model }}')
+          and indisunique and indisvalid and indpred is null and indexprs is null
+          and (select array_agg(cast(attname as text) order by attname)
+               from pg_catalog.pg_attribute
+               where attrelid = indrelid and attnum = any(cast(indkey as smallint[])))
+              = array[{% for column in wanted %}'{{ column }}'{{ ', ' if not loop.last }}{% endfor %}]
+    )
 {% endtest %}

@@ -51,24 +51,41 @@
 
 {# A fact row's person can change after it was written (two people found to be
    one, a device's first login, a record that left): only its customer_key
-   changes then, so a post-hook updates the keys in place from `lookup`
-   (int_customer_lookup) instead of rebuilding those rows from their sources. #}
-{% macro rekey_facts(lookup) -%}
-    {%- if is_incremental() -%}
+   changes then, so a post-hook updates the keys in place instead of rebuilding
+   those rows from their sources. It reads only the lookup ids re-keyed since
+   this fact's last re-key (int_customer_key_changes, by its key_changed_at
+   index) and their fact rows by the fact's customer_lookup_id index, so a daily
+   build costs the day's merges, not the fact's size. Each fact's watermark is a
+   row of `rekey_watermarks` beside the changes, written in the same transaction
+   as the re-key: a fact whose build failed catches up on every change since. #}
+{% macro rekey_facts(changes) -%}
+    {%- set watermarks = rekey_watermarks(changes) -%}
+    {% if is_incremental() -%}
     update {{ this }} as built
-    set customer_key = current_keys.customer_key
-    from {{ lookup }} as current_keys
-    where current_keys.customer_lookup_id = built.customer_lookup_id
-      and current_keys.customer_key is distinct from built.customer_key;
+    set customer_key = changed.customer_key
+    from {{ changes }} as changed
+    where changed.key_changed_at > coalesce(
+              (select rekeyed_through from {{ watermarks }} where fact = '{{ this }}'), '-infinity')
+      and changed.customer_lookup_id = built.customer_lookup_id
+      and changed.customer_key is distinct from built.customer_key;
+    {% endif -%}
+    {# a full build joined today's lookup: it is current up to the newest change #}
+    insert into {{ watermarks }} (fact, rekeyed_through)
+    select '{{ this }}', coalesce(max(key_changed_at), '-infinity') from {{ changes }}
+    on conflict (fact) do update set rekeyed_through = excluded.rekeyed_through
+{%- endmacro %}
 
-    update {{ this }} as built
-    set customer_key = null
-    where built.customer_key is not null
-      and not exists (
-          select 1 from {{ lookup }} as current_keys
-          where current_keys.customer_lookup_id = built.customer_lookup_id
-      )
-    {%- endif -%}
+{# The facts' re-key watermarks, beside int_customer_key_changes, which creates
+   the table (once, before any fact runs: the facts depend on it). #}
+{% macro rekey_watermarks(changes) -%}
+    {{ return(adapter.quote(changes.schema) ~ '.rekey_watermarks') }}
+{%- endmacro %}
+
+{% macro create_rekey_watermarks() -%}
+    create table if not exists {{ rekey_watermarks(this) }} (
+        fact text primary key,
+        rekeyed_through {{ dbt.type_timestamp() }} not null
+    )
 {%- endmacro %}
 
 {# An imported file replaces its source's earlier version (stg_imports__transactions

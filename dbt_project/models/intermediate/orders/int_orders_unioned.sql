@@ -2,9 +2,9 @@
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['order_key'], 'unique': True}],
+    indexes=[{'columns': ['order_key'], 'unique': True}, {'columns': ['customer_lookup_id']}],
     post_hook=["{{ delete_vanished_imports('order_key', ref('stg_imports__transactions')) }}",
-               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
+               "{{ rekey_facts(ref('int_customer_key_changes')) }}"],
 ) }}
 {# One row per order: web-shop orders, store sales and imported orders, with
    what was later cancelled or returned. Store returns are receipts of their

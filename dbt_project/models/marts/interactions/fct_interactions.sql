@@ -3,7 +3,7 @@
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['interaction_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
-    post_hook="{{ rekey_facts(ref('int_customer_lookup')) }}",
+    post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per thing a person did on a channel other than buying: social
    follows, likes, comments, shares and reads; app sessions, logins, product

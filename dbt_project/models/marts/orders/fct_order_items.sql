@@ -2,9 +2,9 @@
     materialized='incremental',
     unique_key='order_item_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['order_item_key'], 'unique': True}],
+    indexes=[{'columns': ['order_item_key'], 'unique': True}, {'columns': ['customer_lookup_id']}],
     post_hook=["{{ delete_vanished_imports('order_item_key', ref('stg_imports__transactions'), 'transaction_key') }}",
-               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
+               "{{ rekey_facts(ref('int_customer_key_changes')) }}"],
 ) }}
 {# One row per order line: web-shop order items, and the lines of imported
    files (a negative line is a return). Store receipts carry totals only.

@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['order_key'], 'unique': True}, {'columns': ['customer_lookup_id']}],
     post_hook=["{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
-               "{{ rekey_facts(ref('int_customer_lookup')) }}"],
+               "{{ rekey_facts(ref('int_customer_key_changes')) }}"],
 ) }}
 {# The orders as BI sees them (int_orders_unioned does the work). Incremental:
    a daily build copies the orders rebuilt upstream since its last build. #}

@@ -3,7 +3,7 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['customer_lookup_id']}],
-    post_hook="{{ rekey_facts(ref('int_customer_lookup')) }}",
+    post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per customer-service ticket, as it stands in its latest version
    (a ticket is closed and scored after it was opened). customer_key is null for
