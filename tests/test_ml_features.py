@@ -14,6 +14,7 @@ from ml.dataset import FEATURES, build_features, load_features
 
 DAY = date(2026, 3, 4)  # mid-way through the small brand's history: there is data on both sides
 LATER = date(2026, 4, 10)
+FAR = date(2027, 4, 10)  # a year after the last data: beyond every feature's window
 T = RAW_TABLES
 
 
@@ -55,7 +56,9 @@ FUTURE = [  # everything dated after DAY, none of it linking two known people
     _batch("campaign_events", [{**_message("E5", "K1", "send", email=" Ann@X.com"), "campaign_id": "C2",
                                 "occurred_at": "2026-04-02T09:00:00Z"},
                                {**_message("E6", "K1", "click", email=" Ann@X.com"), "campaign_id": "C2",
-                                "occurred_at": "2026-04-02T10:00:00Z"}], "campaign_events_late.csv"),
+                                "occurred_at": "2026-04-02T10:00:00Z"},
+                               {**_message("E7", "K1", "unsubscribe", email=" Ann@X.com"), "campaign_id": "C2",
+                                "occurred_at": "2026-04-02T11:00:00Z"}], "campaign_events_late.csv"),
     # the open ticket closes, badly rated, after DAY
     _batch("service_tickets", [_open_ticket("T4", "ann@x.com", "2026-02-25T09:00:00Z", "2026-04-02T09:00:00Z",
                                             closed_at="2026-04-02T09:00:00Z", score=1)],
@@ -78,19 +81,19 @@ def features_before_and_after(warehouse, workspace):
     for batch in FUTURE:
         publish_batch(warehouse, batch)
     build_warehouse(warehouse, workspace, LATER)
-    build_features(warehouse, workspace, [DAY, LATER])
-    return before, load_features(warehouse, DAY), load_features(warehouse, LATER)
+    build_features(warehouse, workspace, [DAY, LATER, FAR])
+    return before, load_features(warehouse, DAY), load_features(warehouse, LATER), load_features(warehouse, FAR)
 
 
 def test_data_dated_after_the_as_of_date_changes_no_feature(features_before_and_after):
-    before, after, _ = features_before_and_after
+    before, after, *_ = features_before_and_after
     assert len(before) >= 5 and before.notna().sum().sum() > 0
     pd.testing.assert_frame_equal(before[FEATURES], after[FEATURES])
 
 
 def test_the_later_data_did_reach_a_later_date(features_before_and_after, warehouse):
     """Not vacuous: the same rows change the features of a date after them."""
-    before, _, later = features_before_and_after
+    before, _, later, _ = features_before_and_after
     (fay,), = query(warehouse, "select customer_key from marts.customer_identity_map"
                                " where source = 'shop' and source_customer_id = '5'")
     assert fay in later.index and fay not in before.index
@@ -100,4 +103,21 @@ def test_the_later_data_did_reach_a_later_date(features_before_and_after, wareho
     assert later.loc[ann, "low_satisfaction_tickets"] == before.loc[ann, "low_satisfaction_tickets"] + 1
     assert later.loc[ann, "frequency"] > before.loc[ann, "frequency"]
     assert later.loc[ann, "campaign_clicks_180d"] == before.loc[ann, "campaign_clicks_180d"] + 1
+    assert later.loc[ann, "has_unsubscribed"] == 1 and before.loc[ann, "has_unsubscribed"] == 0
     assert later.loc[ann, "app_sessions_30_90d"] == 2  # D1's on March 1st and D4's, once someone logged in on it
+
+
+def test_what_looks_past_every_window_still_sees_the_old_interactions(features_before_and_after):
+    """A year after the last data every windowed count is 0, while the days since the
+    last social interaction and app event have grown by that year, and an unsubscribe
+    is still known (these are read past the windows, from the end of each history)."""
+    *_, later, far = features_before_and_after
+    windowed = [column for column in FEATURES if column.endswith(("_30d", "_90d", "_180d"))]
+    assert (far[windowed] == 0).all().all() and (later[windowed] != 0).any().any()
+    gap = (FAR - LATER).days
+    for column in ("days_since_social_interaction", "days_since_app_event"):
+        seen = later[column].dropna()
+        assert len(seen) >= 1
+        pd.testing.assert_series_equal(far.loc[seen.index, column], seen + gap)
+    assert later["has_unsubscribed"].sum() == 1
+    pd.testing.assert_series_equal(far.loc[later.index, "has_unsubscribed"], later["has_unsubscribed"])

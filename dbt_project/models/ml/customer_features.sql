@@ -10,12 +10,24 @@
    closure and satisfaction only once it closed by then, an app device's events
    only once someone had logged in on it, and a follower's reach from the
    version of their profile known on that day. People are today's
-   (customer_key): a record first seen after the date does not count. #}
+   (customer_key): a record first seen after the date does not count.
+
+   Cost: the windowed counts read only the interactions of the longest window
+   (180 days). What looks past every window (days since the last social
+   interaction or app event, ever unsubscribed, a device's first login) is one
+   probe per lookup id of fct_interactions' (customer_lookup_id, occurred_on)
+   index. So a daily build reads half a year of interactions, not all history. #}
 {%- set dates = var('feature_dates', none) or [as_of_date_iso()] %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
+{#- the newest interaction of `lookup_id` on or before the date that `matches`: read
+    backwards from the end of its range of the (customer_lookup_id, occurred_on) index #}
+{%- set last_interaction_on = "(select max(fct_interactions.occurred_on) from fct_interactions
+        where fct_interactions.customer_lookup_id = {lookup_id}
+          and fct_interactions.occurred_on <= feature_dates.as_of_date and {matches})" %}
 with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_customer_lookup as not materialized (select * from {{ ref('int_customer_lookup') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
 fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
@@ -100,7 +112,9 @@ money as (
     group by feature_dates.as_of_date, int_customer_transactions.customer_key
 ),
 
-interactions_to_date as not materialized (
+{# the interactions of the longest window (180 days); social and app counts look back
+   90 days only, on occurred_on itself so an index can read just those days #}
+interactions_in_windows as not materialized (
     select
         feature_dates.as_of_date,
         fct_interactions.customer_key,
@@ -108,10 +122,39 @@ interactions_to_date as not materialized (
         fct_interactions.channel,
         fct_interactions.event_type,
         fct_interactions.engagement_seconds,
+        fct_interactions.occurred_on,
         {{ days_before.format(column='fct_interactions.occurred_on') }} as days_before
     from fct_interactions
-    inner join feature_dates on fct_interactions.occurred_on <= feature_dates.as_of_date
+    inner join feature_dates
+        on fct_interactions.occurred_on <= feature_dates.as_of_date
+        and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, 'feature_dates.as_of_date') }}
     where fct_interactions.customer_key is not null
+),
+
+last_social_interactions as (
+    select
+        feature_dates.as_of_date,
+        int_customer_lookup.customer_key,
+        max({{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
+                                          matches="fct_interactions.event_type not in ('follow', 'unfollow')") }})
+            as last_interaction_on
+    from int_customer_lookup
+    cross join feature_dates
+    where int_customer_lookup.customer_lookup_id like 'social:%'
+    group by feature_dates.as_of_date, int_customer_lookup.customer_key
+),
+
+unsubscribes as (
+    select
+        feature_dates.as_of_date,
+        int_customer_lookup.customer_key,
+        max(case when {{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
+                                                    matches="fct_interactions.event_type = 'unsubscribe'") }}
+            is not null then 1 else 0 end) as has_unsubscribed
+    from int_customer_lookup
+    cross join feature_dates
+    where int_customer_lookup.customer_lookup_id like 'campaigns:%'
+    group by feature_dates.as_of_date, int_customer_lookup.customer_key
 ),
 
 social as (
@@ -124,10 +167,9 @@ social as (
         sum(case when days_before >= 30 and days_before < 90 and event_type not in ('follow', 'unfollow')
             then 1 else 0 end) as social_interactions_30_90d,
         sum(case when days_before < 90 then coalesce(engagement_seconds, 0) else 0 end) as social_seconds_read_90d,
-        sum(case when days_before < 90 and event_type = 'share' then 1 else 0 end) as social_shares_90d,
-        min(case when event_type not in ('follow', 'unfollow') then days_before end) as days_since_social_interaction
-    from interactions_to_date
-    where channel = 'social'
+        sum(case when days_before < 90 and event_type = 'share' then 1 else 0 end) as social_shares_90d
+    from interactions_in_windows
+    where channel = 'social' and occurred_on > {{ dbt.dateadd('day', -90, 'as_of_date') }}
     group by as_of_date, customer_key
 ),
 
@@ -166,31 +208,46 @@ social_profiles as (
 
 {# a device's events are someone's from its first login on; before that day nobody knew whose they were #}
 device_first_logins as (
-    select customer_lookup_id, min(occurred_on) as first_login_on
-    from fct_interactions
-    where channel = 'app' and event_type = 'login'
-    group by customer_lookup_id
+    select
+        int_customer_lookup.customer_lookup_id,
+        int_customer_lookup.customer_key,
+        (select min(fct_interactions.occurred_on) from fct_interactions
+         where fct_interactions.customer_lookup_id = int_customer_lookup.customer_lookup_id
+           and fct_interactions.event_type = 'login') as first_login_on
+    from int_customer_lookup
+    where int_customer_lookup.customer_lookup_id like 'device:%'
+),
+
+last_app_events as (
+    select
+        feature_dates.as_of_date,
+        device_first_logins.customer_key,
+        max({{ last_interaction_on.format(lookup_id='device_first_logins.customer_lookup_id', matches='true') }})
+            as last_event_on
+    from device_first_logins
+    inner join feature_dates on device_first_logins.first_login_on <= feature_dates.as_of_date
+    group by feature_dates.as_of_date, device_first_logins.customer_key
 ),
 
 app as (
     select
-        interactions_to_date.as_of_date,
-        interactions_to_date.customer_key,
-        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'session_start'
+        interactions_in_windows.as_of_date,
+        interactions_in_windows.customer_key,
+        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'session_start'
             then 1 else 0 end) as app_sessions_30d,
-        sum(case when interactions_to_date.days_before >= 30 and interactions_to_date.days_before < 90
-                  and interactions_to_date.event_type = 'session_start' then 1 else 0 end) as app_sessions_30_90d,
-        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'product_view'
+        sum(case when interactions_in_windows.days_before >= 30 and interactions_in_windows.days_before < 90
+                  and interactions_in_windows.event_type = 'session_start' then 1 else 0 end) as app_sessions_30_90d,
+        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'product_view'
             then 1 else 0 end) as app_product_views_30d,
-        sum(case when interactions_to_date.days_before < 30 and interactions_to_date.event_type = 'cart_add'
-            then 1 else 0 end) as app_cart_adds_30d,
-        min(interactions_to_date.days_before) as days_since_app_event
-    from interactions_to_date
+        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'cart_add'
+            then 1 else 0 end) as app_cart_adds_30d
+    from interactions_in_windows
     inner join device_first_logins
-        on interactions_to_date.customer_lookup_id = device_first_logins.customer_lookup_id
-        and device_first_logins.first_login_on <= interactions_to_date.as_of_date
-    where interactions_to_date.channel = 'app'
-    group by interactions_to_date.as_of_date, interactions_to_date.customer_key
+        on interactions_in_windows.customer_lookup_id = device_first_logins.customer_lookup_id
+        and device_first_logins.first_login_on <= interactions_in_windows.as_of_date
+    where interactions_in_windows.channel = 'app'
+      and interactions_in_windows.occurred_on > {{ dbt.dateadd('day', -90, 'interactions_in_windows.as_of_date') }}
+    group by interactions_in_windows.as_of_date, interactions_in_windows.customer_key
 ),
 
 campaign_responses as (
@@ -200,9 +257,8 @@ campaign_responses as (
         sum(case when days_before < 180 and event_type = 'open' then 1 else 0 end) as campaign_opens_180d,
         sum(case when days_before < 180 and event_type = 'click' then 1 else 0 end) as campaign_clicks_180d,
         sum(case when days_before < 180 and event_type = 'conversion' then 1 else 0 end)
-            as campaign_conversions_180d,
-        max(case when event_type = 'unsubscribe' then 1 else 0 end) as has_unsubscribed
-    from interactions_to_date
+            as campaign_conversions_180d
+    from interactions_in_windows
     where channel = 'campaigns'
     group by as_of_date, customer_key
 ),
@@ -293,7 +349,8 @@ final as (
         coalesce(social.social_interactions_30_90d, 0) as social_interactions_30_90d,
         coalesce(social.social_seconds_read_90d, 0) as social_seconds_read_90d,
         coalesce(social.social_shares_90d, 0) as social_shares_90d,
-        social.days_since_social_interaction,
+        {{ dbt.datediff('last_social_interactions.last_interaction_on', 'customers.as_of_date', 'day') }}
+            as days_since_social_interaction,
         coalesce(social_profiles.is_following, 0) as is_following,
         social_profiles.social_follower_count,
         coalesce(campaign_sends.campaign_sends_180d, 0) as campaign_sends_180d,
@@ -301,7 +358,7 @@ final as (
         coalesce(campaign_responses.campaign_clicks_180d, 0) as campaign_clicks_180d,
         coalesce(campaign_responses.campaign_conversions_180d, 0) as campaign_conversions_180d,
         coalesce(orders_after_sends.orders_after_sends_180d, 0) as orders_after_sends_180d,
-        coalesce(campaign_responses.has_unsubscribed, 0) as has_unsubscribed,
+        coalesce(unsubscribes.has_unsubscribed, 0) as has_unsubscribed,
         campaign_sends.days_since_campaign_send,
         coalesce(service.tickets_180d, 0) as tickets_180d,
         coalesce(service.complaints_180d, 0) as complaints_180d,
@@ -313,7 +370,7 @@ final as (
         coalesce(app.app_sessions_30_90d, 0) as app_sessions_30_90d,
         coalesce(app.app_product_views_30d, 0) as app_product_views_30d,
         coalesce(app.app_cart_adds_30d, 0) as app_cart_adds_30d,
-        app.days_since_app_event,
+        {{ dbt.datediff('last_app_events.last_event_on', 'customers.as_of_date', 'day') }} as days_since_app_event,
         {# channel mix #}
         coalesce(order_stats.store_orders, 0) * 1.0 / nullif(order_stats.frequency, 0) as store_order_share,
         customers.has_shop_account,
@@ -326,6 +383,14 @@ final as (
         on customers.customer_key = order_stats.customer_key and customers.as_of_date = order_stats.as_of_date
     left join money on customers.customer_key = money.customer_key and customers.as_of_date = money.as_of_date
     left join social on customers.customer_key = social.customer_key and customers.as_of_date = social.as_of_date
+    left join last_social_interactions
+        on customers.customer_key = last_social_interactions.customer_key
+        and customers.as_of_date = last_social_interactions.as_of_date
+    left join unsubscribes
+        on customers.customer_key = unsubscribes.customer_key and customers.as_of_date = unsubscribes.as_of_date
+    left join last_app_events
+        on customers.customer_key = last_app_events.customer_key
+        and customers.as_of_date = last_app_events.as_of_date
     left join social_profiles
         on customers.customer_key = social_profiles.customer_key
         and customers.as_of_date = social_profiles.as_of_date

@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['interaction_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
+    indexes=[{'columns': ['interaction_key'], 'unique': True}, {'columns': ['customer_lookup_id', 'occurred_on']},
+             {'columns': ['occurred_on']}, {'columns': ['loaded_at']}],
     post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per thing a person did on a channel other than buying: social
