@@ -246,3 +246,16 @@ def rerun(daily, warehouse, workspace):
 def test_re_running_a_date_equals_a_full_rebuild_for_it(rerun, day):
     incremental, full = rerun[day]
     assert incremental == full
+
+
+def test_a_configured_index_the_table_lacks_is_created_by_the_next_build(daily, warehouse, workspace):
+    """dbt creates an incremental table's indexes only with the table: a warehouse built
+    before an index was configured gets it from its next build (the re-key and the
+    feature probes read fct_interactions by this one)."""
+    probe_index = ("select indexname from pg_indexes where schemaname = 'marts' and tablename = 'fct_interactions'"
+                   " and indexdef like '%%(customer_lookup_id, occurred_on)'")
+    (name,), = query(warehouse, probe_index)
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(f'drop index marts."{name}"')
+    run_dbt(["run", "--select", "fct_interactions"], warehouse, workspace, NEXT_DAY)
+    assert len(query(warehouse, probe_index)) == 1
