@@ -24,16 +24,7 @@
    is checked against (and a build that would break it fails). Where `unique`
    scans the whole history on every daily build, this reads the catalogue. #}
 {% test unique_index(model, column_name=none, columns=none) %}
-    {%- set wanted = (columns or [column_name]) | sort %}
+    {%- set wanted = columns or [column_name] %}
     select '{{ model }}' as relation, '{{ wanted | join(", ") }}' as missing_unique_index_on
-    where not exists (
-        select 1
-        from pg_catalog.pg_index
-        where indrelid = to_regclass('{{ model }}')
-          and indisunique and indisvalid and indpred is null and indexprs is null
-          and (select array_agg(cast(attname as text) order by attname)
-               from pg_catalog.pg_attribute
-               where attrelid = indrelid and attnum = any(cast(indkey as smallint[])))
-              = array[{% for column in wanted %}'{{ column }}'{{ ', ' if not loop.last }}{% endfor %}]
-    )
+    where not {{ index_exists(model, wanted, unique=true, in_order=false) }}
 {% endtest %}

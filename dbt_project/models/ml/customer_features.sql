@@ -131,29 +131,24 @@ interactions_in_windows as not materialized (
     where fct_interactions.customer_key is not null
 ),
 
-last_social_interactions as (
+{# past every window, per person: the last social interaction, and any unsubscribe #}
+social_and_campaign_history as (
     select
         feature_dates.as_of_date,
         int_customer_lookup.customer_key,
-        max({{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
-                                          matches="fct_interactions.event_type not in ('follow', 'unfollow')") }})
-            as last_interaction_on
+        max(case when int_customer_lookup.customer_lookup_id like 'social:%'
+            then {{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
+                                               matches="fct_interactions.event_type not in ('follow', 'unfollow')") }}
+        end) as last_social_interaction_on,
+        max(case when int_customer_lookup.customer_lookup_id like 'campaigns:%'
+                  and {{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
+                                                    matches="fct_interactions.event_type = 'unsubscribe'") }}
+                      is not null
+            then 1 else 0 end) as has_unsubscribed
     from int_customer_lookup
     cross join feature_dates
     where int_customer_lookup.customer_lookup_id like 'social:%'
-    group by feature_dates.as_of_date, int_customer_lookup.customer_key
-),
-
-unsubscribes as (
-    select
-        feature_dates.as_of_date,
-        int_customer_lookup.customer_key,
-        max(case when {{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
-                                                    matches="fct_interactions.event_type = 'unsubscribe'") }}
-            is not null then 1 else 0 end) as has_unsubscribed
-    from int_customer_lookup
-    cross join feature_dates
-    where int_customer_lookup.customer_lookup_id like 'campaigns:%'
+       or int_customer_lookup.customer_lookup_id like 'campaigns:%'
     group by feature_dates.as_of_date, int_customer_lookup.customer_key
 ),
 
@@ -349,7 +344,7 @@ final as (
         coalesce(social.social_interactions_30_90d, 0) as social_interactions_30_90d,
         coalesce(social.social_seconds_read_90d, 0) as social_seconds_read_90d,
         coalesce(social.social_shares_90d, 0) as social_shares_90d,
-        {{ dbt.datediff('last_social_interactions.last_interaction_on', 'customers.as_of_date', 'day') }}
+        {{ dbt.datediff('social_and_campaign_history.last_social_interaction_on', 'customers.as_of_date', 'day') }}
             as days_since_social_interaction,
         coalesce(social_profiles.is_following, 0) as is_following,
         social_profiles.social_follower_count,
@@ -358,7 +353,7 @@ final as (
         coalesce(campaign_responses.campaign_clicks_180d, 0) as campaign_clicks_180d,
         coalesce(campaign_responses.campaign_conversions_180d, 0) as campaign_conversions_180d,
         coalesce(orders_after_sends.orders_after_sends_180d, 0) as orders_after_sends_180d,
-        coalesce(unsubscribes.has_unsubscribed, 0) as has_unsubscribed,
+        coalesce(social_and_campaign_history.has_unsubscribed, 0) as has_unsubscribed,
         campaign_sends.days_since_campaign_send,
         coalesce(service.tickets_180d, 0) as tickets_180d,
         coalesce(service.complaints_180d, 0) as complaints_180d,
@@ -383,11 +378,9 @@ final as (
         on customers.customer_key = order_stats.customer_key and customers.as_of_date = order_stats.as_of_date
     left join money on customers.customer_key = money.customer_key and customers.as_of_date = money.as_of_date
     left join social on customers.customer_key = social.customer_key and customers.as_of_date = social.as_of_date
-    left join last_social_interactions
-        on customers.customer_key = last_social_interactions.customer_key
-        and customers.as_of_date = last_social_interactions.as_of_date
-    left join unsubscribes
-        on customers.customer_key = unsubscribes.customer_key and customers.as_of_date = unsubscribes.as_of_date
+    left join social_and_campaign_history
+        on customers.customer_key = social_and_campaign_history.customer_key
+        and customers.as_of_date = social_and_campaign_history.as_of_date
     left join last_app_events
         on customers.customer_key = last_app_events.customer_key
         and customers.as_of_date = last_app_events.as_of_date
