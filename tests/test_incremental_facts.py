@@ -27,6 +27,7 @@ INCREMENTAL_MODELS = {
     "staging.stg_app__events": "event_id",
     "staging.stg_social__events": "event_id",
     "staging.stg_campaigns__message_events": "event_id",
+    "intermediate.int_identity_components": "record_id",
     "intermediate.int_orders_unioned": "order_key",
     "marts.fct_orders": "order_key",
     "marts.fct_order_items": "order_item_key",

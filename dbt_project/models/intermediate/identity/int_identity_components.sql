@@ -1,47 +1,88 @@
-{{ config(materialized='table') }}
-{# Transitive merging: records linked through shared, unambiguous identifiers
-   form one connected component (one person). The recursive walk visits every
-   record reachable from each record; the component is named by the smallest
-   record id reached. The edges are materialised once: inlined, PostgreSQL would
-   recompute them (and the views beneath) at every step of the walk. #}
+{{ config(
+    materialized='incremental',
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['record_id'], 'unique': True}, {'columns': ['component_id']}],
+    post_hook="delete from {{ this }} as component where not exists (
+        select from {{ ref('int_identity_records') }} as records where records.record_id = component.record_id)",
+) }}
+{# Transitive merging: records linked through shared, usable identifiers form one
+   connected component (one person), named by the smallest record id in it. A
+   recursive walk from a record visits every record reachable from it.
+
+   Incremental: each row keeps a fingerprint of the record's neighbours in the graph. A daily build
+   walks again only from the records whose neighbours changed (new records, new or
+   lost links, an identifier now or no longer ambiguous) and from every record of
+   the components those were in: a component no record of which gained or lost a
+   link is the same component today, so its rows are left alone. A table built
+   before the fingerprints were kept is walked whole, once. The post-hook drops the
+   records gone from their source (an imported file replaced). #}
+{%- set walk_only_changes = is_incremental()
+    and 'neighbours_md5' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
 with recursive
 
 int_identity_records as (select * from {{ ref('int_identity_records') }}),
-int_identity_identifiers as (select * from {{ ref('int_identity_identifiers') }}),
-int_identity_ambiguous_identifiers as (select * from {{ ref('int_identity_ambiguous_identifiers') }}),
+{# read by the neighbour lists and by each step of the walk: not materialized, so
+   the walk reads through the index the edges of the records it reached #}
+int_identity_edges as not materialized (select * from {{ ref('int_identity_edges') }}),
 
-usable_identifiers as (
-    select int_identity_identifiers.*
-    from int_identity_identifiers
-    left join int_identity_ambiguous_identifiers
-        on int_identity_identifiers.identifier_type = int_identity_ambiguous_identifiers.identifier_type
-        and int_identity_identifiers.identifier_value = int_identity_ambiguous_identifiers.identifier_value
-    where int_identity_ambiguous_identifiers.identifier_value is null
+{# a fingerprint of the record's neighbours: what the next build compares #}
+record_neighbours as materialized (
+    select
+        int_identity_records.record_id,
+        md5(coalesce(string_agg(int_identity_edges.to_record_id, chr(31) order by int_identity_edges.to_record_id), ''))
+            as neighbours_md5
+    from int_identity_records
+    left join int_identity_edges
+        on int_identity_records.record_id = int_identity_edges.from_record_id
+    group by int_identity_records.record_id
 ),
 
-edges as materialized (
-    select distinct
-        left_side.record_id as from_record_id,
-        right_side.record_id as to_record_id
-    from usable_identifiers as left_side
-    inner join usable_identifiers as right_side
-        on left_side.identifier_type = right_side.identifier_type
-        and left_side.identifier_value = right_side.identifier_value
-        and left_side.record_id <> right_side.record_id
+{% if walk_only_changes %}
+relinked_records as (
+    select record_neighbours.record_id
+    from record_neighbours
+    left join {{ this }} as before
+        on record_neighbours.record_id = before.record_id
+    where before.neighbours_md5 is distinct from record_neighbours.neighbours_md5
 ),
+
+walk_from as (
+    select record_id from relinked_records
+    union
+    select same_component.record_id
+    from {{ this }} as before
+    inner join {{ this }} as same_component
+        on before.component_id = same_component.component_id
+    where before.record_id in (select record_id from relinked_records)
+      and same_component.record_id in (select record_id from record_neighbours)
+),
+{% else %}
+walk_from as (
+    select record_id from int_identity_records
+),
+{% endif %}
 
 reachable (record_id, reached_record_id) as (
-    select record_id, record_id from int_identity_records
+    select record_id, record_id from walk_from
     union
-    select reachable.record_id, edges.to_record_id
+    select reachable.record_id, int_identity_edges.to_record_id
     from reachable
-    inner join edges on reachable.reached_record_id = edges.from_record_id
+    inner join int_identity_edges on reachable.reached_record_id = int_identity_edges.from_record_id
 ),
 
-final as (
+components as (
     select record_id, min(reached_record_id) as component_id
     from reachable
     group by record_id
+),
+
+final as (
+    select components.record_id, components.component_id, record_neighbours.neighbours_md5
+    from components
+    inner join record_neighbours
+        on components.record_id = record_neighbours.record_id
 )
 
 select * from final

@@ -1,0 +1,105 @@
+"""Identity resolution's daily walk: after a day that splits one person, bridges two
+others and leaves a fourth alone, the incrementally updated components are what a
+full walk gives, and the fourth person's rows are not rewritten."""
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from c360.loader import Batch, publish_batch
+from c360.raw_tables import RAW_TABLES
+from c360.transform import run_dbt
+from conftest import RESET_SQL, query
+from fixtures import AS_OF, _customer, _message
+
+NEXT_DAY = AS_OF + timedelta(days=1)
+IDENTITY = ["run", "--select", "+int_identity_components"]
+COMPONENTS = "select record_id, component_id, neighbours_md5 from intermediate.int_identity_components order by 1"
+
+
+def campaign_contacts(events, day, file):
+    return Batch("campaigns", RAW_TABLES["campaign_events"], pd.DataFrame(events), day,
+                 source_file=(file, f"fixture-{file}"))
+
+
+def load_first_day(warehouse):
+    """Ann (shop 1) is SMS contact K1 by phone and e-mail contact K2; Bob (shop 2) is
+    contact K3; Cy (shop 3) is no contact; Di (shop 4) is contact K4."""
+    for batch in (
+        Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([
+            _customer(1, "ann@x.com", "07700 900001"),
+            _customer(2, "bob@x.com", None),
+            _customer(3, "cy@x.com", None),
+            _customer(4, "di@x.com", None),
+        ]), AS_OF),
+        campaign_contacts([
+            _message("E1", "K1", "send", phone="07700900001"),
+            _message("E2", "K2", "send", email="ann@x.com"),
+            _message("E3", "K3", "send", email="bob@x.com"),
+            _message("E4", "K4", "send", email="di@x.com"),
+        ], AS_OF, "campaign_events.csv"),
+    ):
+        publish_batch(warehouse, batch)
+
+
+def load_next_day(warehouse):
+    """Ann's account changes phone (K1 is no longer hers: a split); new contact K5
+    gives Cy's and Bob's e-mails (one person now); Di and K4 see nothing new."""
+    new_phone = _customer(1, "ann@x.com", "07700 900099") | dict(updated_at="2026-04-01T08:00:00Z")
+    for batch in (
+        Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([new_phone]), NEXT_DAY),
+        campaign_contacts([
+            _message("E5", "K5", "send", email="cy@x.com"),
+            _message("E6", "K5", "open", email="bob@x.com"),
+        ], NEXT_DAY, "campaign_events_next.csv"),
+    ):
+        publish_batch(warehouse, batch)
+
+
+def people(rows) -> set[frozenset[str]]:
+    by_component: dict[str, set[str]] = {}
+    for record_id, component_id, _ in rows:
+        by_component.setdefault(component_id, set()).add(record_id)
+    return {frozenset(records) for records in by_component.values()}
+
+
+@pytest.fixture(scope="module")
+def walked(warehouse, workspace):
+    """(components after day 1, after the daily walk, after a full walk; Di's row versions)."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(RESET_SQL)
+    warehouse.bootstrap()
+    load_first_day(warehouse)
+    run_dbt(IDENTITY, warehouse, workspace, AS_OF)
+    di = "select xmin::text from intermediate.int_identity_components where record_id in ('shop:4', 'campaigns:K4')"
+    first, di_before = query(warehouse, COMPONENTS), query(warehouse, di)
+    load_next_day(warehouse)
+    run_dbt(IDENTITY, warehouse, workspace, NEXT_DAY, extra_vars={"incremental_lookback_hours": 0})
+    daily, di_after = query(warehouse, COMPONENTS), query(warehouse, di)
+    run_dbt([*IDENTITY, "--full-refresh"], warehouse, workspace, NEXT_DAY)
+    return first, daily, query(warehouse, COMPONENTS), di_before, di_after
+
+
+def test_the_first_day_finds_four_people(walked):
+    first, *_ = walked
+    assert people(first) == {frozenset({"shop:1", "campaigns:K1", "campaigns:K2"}),
+                             frozenset({"shop:2", "campaigns:K3"}), frozenset({"shop:3"}),
+                             frozenset({"shop:4", "campaigns:K4"})}
+
+
+def test_the_daily_walk_splits_and_bridges_people(walked):
+    _, daily, *_ = walked
+    assert people(daily) == {frozenset({"shop:1", "campaigns:K2"}), frozenset({"campaigns:K1"}),
+                             frozenset({"shop:2", "campaigns:K3", "shop:3", "campaigns:K5"}),
+                             frozenset({"shop:4", "campaigns:K4"})}
+
+
+def test_the_daily_walk_equals_a_full_walk(walked):
+    _, daily, full, *_ = walked
+    assert daily == full
+
+
+def test_a_person_whose_links_did_not_change_is_not_rewritten(walked):
+    *_, di_before, di_after = walked
+    assert len(di_before) == 2
+    assert di_after == di_before
