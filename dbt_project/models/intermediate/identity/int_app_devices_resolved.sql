@@ -1,3 +1,5 @@
+{# a table: as a view, the lookup and each test of it would read every app event again #}
+{{ config(materialized='table') }}
 with
 
 stg_app__events as (select * from {{ ref('stg_app__events') }}),
