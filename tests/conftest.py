@@ -50,12 +50,17 @@ def warehouse(workspace):
     shutil.rmtree(WORKSPACE, ignore_errors=True)
 
 
-@pytest.fixture
-def fresh_warehouse(warehouse, workspace):
-    """The warehouse emptied of everything c360 wrote, for tests that count rows."""
+def empty_warehouse(warehouse) -> None:
+    """Drop everything c360 wrote, then set the warehouse up again, empty."""
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(RESET_SQL)
     warehouse.bootstrap()
+
+
+@pytest.fixture
+def fresh_warehouse(warehouse, workspace):
+    """The warehouse emptied of everything c360 wrote, for tests that count rows."""
+    empty_warehouse(warehouse)
     return warehouse
 
 

@@ -51,11 +51,9 @@ def build_small_brand(warehouse, workspace):
     """An emptied warehouse with the hand-made brand below loaded and built for AS_OF."""
     from c360.access import LOADER
     from c360.transform import build_warehouse
-    from conftest import RESET_SQL
+    from conftest import empty_warehouse
 
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load_small_brand(warehouse.as_role(LOADER))
     build_warehouse(warehouse, workspace, AS_OF)
     return warehouse

@@ -18,11 +18,9 @@ from fixtures import AS_OF, load_small_brand
 
 @pytest.fixture(scope="module")
 def built(warehouse, workspace):
-    from conftest import RESET_SQL
+    from conftest import empty_warehouse
 
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load_small_brand(warehouse)
     build_warehouse(warehouse, workspace, AS_OF)  # raises if any model, contract or dbt test fails
     return warehouse

@@ -9,7 +9,7 @@ import pytest
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import build_warehouse, run_dbt
-from conftest import RESET_SQL, query
+from conftest import empty_warehouse, query
 from fixtures import AS_OF, _app_event, _message, _order, _receipt, _ticket, load_small_brand
 
 NEXT_DAY = AS_OF + timedelta(days=1)
@@ -110,9 +110,7 @@ def row_version(warehouse, table: str, where: str) -> str:
 @pytest.fixture(scope="module")
 def daily(warehouse, workspace):
     """(daily build's tables, full rebuild's tables, row versions before and after the daily build)."""
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load_small_brand(warehouse)
     build_warehouse(warehouse, workspace, AS_OF)
     watched = {"untouched": ("marts.fct_interactions", "interaction_key = 'social:1'"),

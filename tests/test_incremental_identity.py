@@ -9,7 +9,7 @@ import pytest
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import run_dbt
-from conftest import RESET_SQL, query
+from conftest import empty_warehouse, query
 from fixtures import AS_OF, _customer, _message
 
 NEXT_DAY = AS_OF + timedelta(days=1)
@@ -66,9 +66,7 @@ def people(rows) -> set[frozenset[str]]:
 @pytest.fixture(scope="module")
 def walked(warehouse, workspace):
     """(components after day 1, after the daily walk, after a full walk; Di's row versions)."""
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load_first_day(warehouse)
     run_dbt(IDENTITY, warehouse, workspace, AS_OF)
     di = "select xmin::text from intermediate.int_identity_components where record_id in ('shop:4', 'campaigns:K4')"

@@ -15,7 +15,7 @@ from c360.access import LOADER
 from c360.extract.files import extract_files
 from c360.extract.shop import extract_shop
 from c360.simulator import SimulationSettings, advance_world, save_settings
-from conftest import RESET_SQL, query
+from conftest import empty_warehouse, query
 
 START = date(2024, 3, 1)
 THROUGH = START + timedelta(days=6)
@@ -100,16 +100,12 @@ def test_a_load_killed_during_a_copy_and_run_again_matches_an_uninterrupted_one(
     dsn, landing = world
     source = dsn if channel == "shop" else landing / "pos"
 
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load(warehouse, channel, source)
     uninterrupted = snapshot(warehouse)
     assert len(uninterrupted["batches"]) > 3  # enough batches that the kill lands in the middle
 
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     kill_during_copy(channel, source, hang_at=3, tmp_path=tmp_path)
     killed = snapshot(warehouse)
     # the batches before the kill are whole; nothing of the one being copied

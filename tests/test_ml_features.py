@@ -8,7 +8,7 @@ import pytest
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import build_warehouse
-from conftest import RESET_SQL, query
+from conftest import empty_warehouse, query
 from fixtures import AS_OF, _app_event, _customer, _message, _order, _receipt, _ticket, load_small_brand
 from ml.dataset import FEATURES, build_features, load_features
 
@@ -68,9 +68,7 @@ FUTURE = [  # everything dated after DAY, none of it linking two known people
 
 @pytest.fixture(scope="module")
 def features_before_and_after(warehouse, workspace):
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(RESET_SQL)
-    warehouse.bootstrap()
+    empty_warehouse(warehouse)
     load_small_brand(warehouse)
     publish_batch(warehouse, _batch("service_tickets", [_open_ticket("T4", "ann@x.com", "2026-02-25T09:00:00Z",
                                                                      "2026-02-25T09:00:00Z")], "service_open.json"))
