@@ -24,7 +24,7 @@ with recursive
 
 int_identity_records as (select * from {{ ref('int_identity_records') }}),
 {# read by the neighbour lists and by each step of the walk: not materialized, so
-   the walk reads through the index the edges of the records it reached #}
+   each reads the table itself (and may use its index) instead of a copy in a CTE #}
 int_identity_edges as not materialized (select * from {{ ref('int_identity_edges') }}),
 
 {# a fingerprint of the record's neighbours: what the next build compares #}
