@@ -8,7 +8,7 @@ import pytest
 
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
-from c360.transform import build_warehouse, run_dbt
+from c360.transform import DbtFailed, build_warehouse, run_dbt
 from conftest import empty_warehouse, query
 from fixtures import AS_OF, _app_event, _message, _order, _receipt, _ticket, load_small_brand
 
@@ -258,3 +258,49 @@ def test_a_configured_index_the_table_lacks_is_created_by_the_next_build(daily, 
         cur.execute(f'drop index marts."{name}"')
     run_dbt(["run", "--select", "fct_interactions"], warehouse, workspace, NEXT_DAY)
     assert len(query(warehouse, probe_index)) == 1
+
+
+def fact_constraints(warehouse) -> tuple[list, list]:
+    """fct_interactions' NOT NULL columns and named CHECK constraints, from the catalogue."""
+    return (query(warehouse, "select attname from pg_attribute where attrelid = 'marts.fct_interactions'::regclass"
+                             " and attnum > 0 and attnotnull order by 1"),
+            query(warehouse, "select conname from pg_constraint where conrelid = 'marts.fct_interactions'::regclass"
+                             " and contype = 'c' order by 1"))
+
+
+def test_a_declared_constraint_the_table_lacks_is_added_by_the_next_build(daily, warehouse, workspace):
+    """Like indexes, dbt writes a contract's constraints only with the table. They stand
+    in for the tests that would re-read every fact on each build, so a warehouse built
+    before they were declared gets them from its next build."""
+    declared = fact_constraints(warehouse)
+    assert ("occurred_at",) in declared[0]
+    assert declared[1] == [("fct_interactions_channel_accepted",), ("fct_interactions_event_type_accepted",)]
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("alter table marts.fct_interactions alter column occurred_at drop not null,"
+                    " drop constraint fct_interactions_channel_accepted")
+    run_dbt(["run", "--select", "fct_interactions"], warehouse, workspace, NEXT_DAY)
+    assert fact_constraints(warehouse) == declared
+
+
+def test_an_interaction_breaking_the_contract_fails_its_build_and_lands_nowhere(
+        daily, warehouse, workspace, severities_file):
+    """The constraints guard the fact whatever ran before it: an unknown app event type,
+    let past the quality gate (its severity lowered to a warning) and into staging by a
+    `dbt run` (no tests), fails fct_interactions' build naming the constraint, and
+    neither it nor the valid event loaded with it reaches the fact."""
+    severities_file({"raw.app_events": {"expect_column_values_to_be_in_set": "warn"}})
+    at = "2026-04-01T12:00:00Z"
+    batch = Batch("app", RAW_TABLES["app_events"],
+                  pd.DataFrame([_app_event("Z1", "D1", "teleport", at=at), _app_event("Z2", "D1", at=at)]),
+                  NEXT_DAY, source_file=("app_events_unknown_type.jsonl", "fixture-unknown-type"))
+    assert publish_batch(warehouse, batch).rows_loaded == 2
+    try:
+        with pytest.raises(DbtFailed, match="violates check constraint \"fct_interactions_event_type_accepted\""):
+            run_dbt(["run", "--select", "stg_app__events", "fct_interactions"], warehouse, workspace, NEXT_DAY)
+        assert query(warehouse, "select count(*) from staging.stg_app__events where event_id like 'Z%%'") == [(2,)]
+        assert query(warehouse, "select count(*) from marts.fct_interactions where interaction_key like 'app:Z%%'") \
+            == [(0,)]
+    finally:
+        with warehouse.connect() as conn, conn.cursor() as cur:
+            cur.execute("delete from raw.app_events where event_id like 'Z%'")
+            cur.execute("delete from staging.stg_app__events where event_id like 'Z%'")
