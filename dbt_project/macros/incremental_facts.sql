@@ -9,12 +9,20 @@
 {# Loads of several channels run in parallel, and a row becomes visible when its
    load commits, not when it was stamped: looking back var('incremental_lookback_hours')
    before the newest row already built catches a load that committed late.
-   Rows seen twice are simply rebuilt (the facts have unique keys). #}
+   Rows seen twice are simply rebuilt (the facts have unique keys).
+   The watermark is read when the model is compiled, just before it runs, and
+   written into its SQL as a literal: the planner then estimates from loaded_at's
+   statistics how few rows are new. Given a subquery, it cannot know the value, and
+   it assumes a third of the table is new, so it plans sequential scans and hash
+   joins over the whole history (int_customer_channel_activity: 4.7 s -> 2.4 s at
+   30,000 customers x 365 days). #}
 {% macro loaded_since_last_build(loaded_at='loaded_at') -%}
-    {{ loaded_at }} > (
-        select coalesce(max(loaded_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
+    {%- set watermark -%}
+        select cast(coalesce(max(loaded_at), '-infinity') - interval '{{ var("incremental_lookback_hours") }} hours'
+                    as text)
         from {{ this }}
-    )
+    {%- endset -%}
+    {{ loaded_at }} > cast('{{ run_query(watermark).columns[0].values()[0] if execute }}' as timestamptz)
 {%- endmacro %}
 
 {# Staging tables are incremental (but imported transactions): as views they sorted
@@ -43,10 +51,13 @@
    older file re-sent): an incremental build re-reads every version of the
    entities loaded since the last build, by the raw key index. #}
 {% macro latest_version_of_changed_entities(relation, key, version_column) -%}
-    {%- set changed -%}
-        {{ key }} in (select {{ key }} from {{ relation }} where {{ loaded_since_last_build('_loaded_at') }})
-    {%- endset -%}
-    {{ latest_version(relation, key, version_column, where=changed if is_incremental() else none) }}
+    {%- set changed = none -%}
+    {%- if is_incremental() -%}
+        {%- set changed -%}
+            {{ key }} in (select {{ key }} from {{ relation }} where {{ loaded_since_last_build('_loaded_at') }})
+        {%- endset -%}
+    {%- endif -%}
+    {{ latest_version(relation, key, version_column, where=changed) }}
 {%- endmacro %}
 
 {# A fact row's person can change after it was written (two people found to be
