@@ -293,7 +293,8 @@ def test_an_interaction_breaking_the_contract_fails_its_build_and_lands_nowhere(
     batch = Batch("app", RAW_TABLES["app_events"],
                   pd.DataFrame([_app_event("Z1", "D1", "teleport", at=at), _app_event("Z2", "D1", at=at)]),
                   NEXT_DAY, source_file=("app_events_unknown_type.jsonl", "fixture-unknown-type"))
-    assert publish_batch(warehouse, batch).rows_loaded == 2
+    published = publish_batch(warehouse, batch)
+    assert published.rows_loaded == 2
     try:
         with pytest.raises(DbtFailed, match="violates check constraint \"fct_interactions_event_type_accepted\""):
             run_dbt(["run", "--select", "stg_app__events", "fct_interactions"], warehouse, workspace, NEXT_DAY)
@@ -302,5 +303,8 @@ def test_an_interaction_breaking_the_contract_fails_its_build_and_lands_nowhere(
             == [(0,)]
     finally:
         with warehouse.connect() as conn, conn.cursor() as cur:
-            cur.execute("delete from raw.app_events where event_id like 'Z%'")
-            cur.execute("delete from staging.stg_app__events where event_id like 'Z%'")
+            for table in ("raw.app_events", "staging.stg_app__events"):
+                cur.execute(f"delete from {table} where event_id like 'Z%'")
+            cur.execute("delete from marts.fct_interactions where interaction_key like 'app:Z%'")
+            for table in ("ops.quarantine", "ops.file_manifest", "ops.dq_results", "ops.dq_runs", "ops.batches"):
+                cur.execute(f"delete from {table} where batch_id = %s", (published.batch_id,))

@@ -2,13 +2,19 @@
    indexes: an incremental table built before a constraint was declared would never
    get it, and the tests it replaced would be gone. On every build of an incremental
    model with an enforced contract this adds each declared NOT NULL (found by column)
-   and CHECK (found by name, so model-level checks must be named) the table lacks.
-   Adding one validates the table's rows once; a present one costs a catalogue read. #}
+   and CHECK (found by name, so checks are declared on the model and named) the table
+   lacks. Adding one validates the table's rows once; a present one costs a catalogue
+   read. A check found by name is not compared: give a changed check a new name. #}
 {% macro create_missing_constraints() -%}
     {%- if config.get('materialized') == 'incremental' and model.contract.enforced -%}
         {%- set not_null = [] -%}
         {%- for column in model.columns.values() -%}
-            {%- if column.constraints | selectattr('type', 'equalto', 'not_null') | list -%}
+            {%- set types = column.constraints | map(attribute='type') | list -%}
+            {%- if 'check' in types -%}
+                {{ exceptions.raise_compiler_error(model.name ~ "." ~ column.name ~ ": declare its check constraint"
+                                                   ~ " on the model, named (create_missing_constraints finds it by name)") }}
+            {%- endif -%}
+            {%- if 'not_null' in types -%}
                 {%- do not_null.append(column.name) -%}
             {%- endif -%}
         {%- endfor -%}
