@@ -27,6 +27,7 @@ INCREMENTAL_MODELS = {
     "staging.stg_app__events": "event_id",
     "staging.stg_social__events": "event_id",
     "staging.stg_campaigns__message_events": "event_id",
+    "intermediate.int_app_logins": "event_id",
     "intermediate.int_identity_components": "record_id",
     "intermediate.int_orders_unioned": "order_key",
     "marts.fct_orders": "order_key",
@@ -55,7 +56,8 @@ def load_next_day(warehouse):
     """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
     ticket T2 gets its score; Cy places a new web order with two items; the app's
-    file re-delivers session A1 an hour later (a corrected version); a stale version
+    file re-delivers session A1 an hour later (a corrected version) and corrects
+    login A3 to a session that names nobody; a stale version
     of order 11 and of receipt R4 arrive late and change nothing; Bob's SMS is
     delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
     to Bob dated the day after (beyond the as-of date)."""
@@ -83,6 +85,7 @@ def load_next_day(warehouse):
         Batch("app", t["app_events"], pd.DataFrame([
             _app_event("A6", "D3", "login", customer_id=4, at=day),
             _app_event("A1", "D1", at="2026-03-01T11:00:00Z"),
+            _app_event("A3", "D2"),  # corrected: it was a session, not Bob's e-mail login
         ]),
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
         Batch("service", t["service_tickets"], pd.DataFrame([ticket]), NEXT_DAY,

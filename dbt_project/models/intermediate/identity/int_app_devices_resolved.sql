@@ -1,18 +1,18 @@
-{# a table: as a view, the lookup and each test of it would read every app event again #}
+{# a table: as a view, the lookup and each test of it would join the logins to the people again #}
 {{ config(materialized='table') }}
 with
 
-stg_app__events as (select * from {{ ref('stg_app__events') }}),
+int_app_logins as (select * from {{ ref('int_app_logins') }}),
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 
 logins as (
     select
-        stg_app__events.device_id,
-        stg_app__events.occurred_at,
+        int_app_logins.device_id,
+        int_app_logins.occurred_at,
         int_identity_resolved.customer_key
-    from stg_app__events
+    from int_app_logins
     inner join int_identity_resolved
-        on int_identity_resolved.record_id = 'app:' || stg_app__events.app_account_id
+        on int_identity_resolved.record_id = 'app:' || int_app_logins.app_account_id
 ),
 
 final as (

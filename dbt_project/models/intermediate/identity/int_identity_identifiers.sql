@@ -8,7 +8,7 @@ with
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
-stg_app__events as (select * from {{ ref('stg_app__events') }}),
+int_app_logins as (select * from {{ ref('int_app_logins') }}),
 stg_campaigns__message_events as not materialized (select * from {{ ref('stg_campaigns__message_events') }}),
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 
@@ -43,7 +43,7 @@ social_identifiers as (
 
 app_logins as (
     select distinct 'app:' || app_account_id as record_id, customer_id, email_normalized
-    from stg_app__events
+    from int_app_logins
     where app_account_id is not null
 ),
 

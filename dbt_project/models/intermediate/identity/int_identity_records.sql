@@ -10,7 +10,7 @@ stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
 stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
 stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
 stg_social__events as (select * from {{ ref('stg_social__events') }}),
-stg_app__events as (select * from {{ ref('stg_app__events') }}),
+int_app_logins as (select * from {{ ref('int_app_logins') }}),
 stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
@@ -59,7 +59,7 @@ app_records as (
         'app' as source,
         app_account_id as source_customer_id,
         min(occurred_at) as first_seen_at
-    from stg_app__events
+    from int_app_logins
     where app_account_id is not null
     group by app_account_id
 ),

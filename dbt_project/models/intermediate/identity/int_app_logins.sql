@@ -1,0 +1,30 @@
+{%- set names_an_account = "event_type = 'login' or app_account_id is not null" -%}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['loaded_at']}],
+    post_hook="delete from {{ this }} where not (" ~ names_an_account ~ ")",
+) }}
+{# The app events identity reads: logins, the events that name an app account
+   (app_account_id, from the shop customer id or e-mail they carry). About 1% of
+   app events: read from stg_app__events, each reader scanned every app event for
+   them. Incremental: a daily build takes the events loaded since the last one,
+   and also the new version of an event it holds, which replaces the old one; a
+   post-hook then drops such a version if it no longer names an account. #}
+with
+
+stg_app__events as (select * from {{ ref('stg_app__events') }}),
+
+final as (
+    select event_id, event_type, occurred_at, device_id, customer_id, email_normalized, app_account_id, loaded_at
+    from stg_app__events
+    {% if is_incremental() %}
+    where {{ loaded_since_last_build() }}
+      and ({{ names_an_account }} or event_id in (select event_id from {{ this }}))
+    {% else %}
+    where {{ names_an_account }}
+    {% endif %}
+)
+
+select * from final
