@@ -14,10 +14,12 @@
 
    Cost: the windowed counts read only the interactions of the longest window
    (180 days). What looks past every window (days since the last social
-   interaction or app event, ever unsubscribed, a device's first login) is one
-   probe per lookup id of fct_interactions' (customer_lookup_id, occurred_on)
-   index. So a daily build reads half a year of interactions, not all history. #}
+   interaction or app event, ever unsubscribed) is one probe per lookup id of
+   fct_interactions' (customer_lookup_id, occurred_on) index, and a device's first
+   login comes from int_app_logins. So a daily build reads half a year of
+   interactions, not all history. #}
 {%- set dates = var('feature_dates', none) or [as_of_date_iso()] %}
+{%- set first_date, last_date = (dates | map('string') | min), (dates | map('string') | max) %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 {#- the newest interaction of `lookup_id` on or before the date that `matches`: read
     backwards from the end of its range of the (customer_lookup_id, occurred_on) index #}
@@ -28,6 +30,7 @@ with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_lookup as not materialized (select * from {{ ref('int_customer_lookup') }}),
+int_app_logins as (select * from {{ ref('int_app_logins') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
 fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
@@ -129,6 +132,9 @@ interactions_in_windows as not materialized (
         on fct_interactions.occurred_on <= feature_dates.as_of_date
         and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, 'feature_dates.as_of_date') }}
     where fct_interactions.customer_key is not null
+      {# the same days as literals, so a lookup id's index range covers only them #}
+      and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, "cast('" ~ first_date ~ "' as date)") }}
+      and fct_interactions.occurred_on <= cast('{{ last_date }}' as date)
 ),
 
 {# past every window, per person: the last social interaction, and any unsubscribe #}
@@ -202,15 +208,17 @@ social_profiles as (
 ),
 
 {# a device's events are someone's from its first login on; before that day nobody knew whose they were #}
+first_logins as (
+    select 'device:' || device_id as customer_lookup_id, cast(min(occurred_at) as date) as first_login_on
+    from int_app_logins
+    where event_type = 'login'
+    group by device_id
+),
+
 device_first_logins as (
-    select
-        int_customer_lookup.customer_lookup_id,
-        int_customer_lookup.customer_key,
-        (select min(fct_interactions.occurred_on) from fct_interactions
-         where fct_interactions.customer_lookup_id = int_customer_lookup.customer_lookup_id
-           and fct_interactions.event_type = 'login') as first_login_on
+    select int_customer_lookup.customer_lookup_id, int_customer_lookup.customer_key, first_logins.first_login_on
     from int_customer_lookup
-    where int_customer_lookup.customer_lookup_id like 'device:%'
+    inner join first_logins on int_customer_lookup.customer_lookup_id = first_logins.customer_lookup_id
 ),
 
 last_app_events as (
