@@ -15,7 +15,8 @@
    the value in ISO 8601 whatever the session's DateStyle, so it reads back exactly. #}
 {% macro literal_from_query(sql, type) -%}
     {%- set as_text -%} select to_json(({{ sql }})) #>> '{}' {%- endset -%}
-    cast('{{ run_query(as_text).columns[0].values()[0] if execute }}' as {{ type }})
+    {%- set value = run_query(as_text).columns[0].values()[0] if execute else none -%}
+    cast({{ "'" ~ value ~ "'" if value is not none else 'null' }} as {{ type }})
 {%- endmacro %}
 
 {# Loads of several channels run in parallel, and a row becomes visible when its

@@ -18,8 +18,10 @@
    fct_interactions' (customer_lookup_id, occurred_on) index, and a device's first
    login comes from int_app_logins. So a daily build reads half a year of
    interactions, not all history. #}
-{%- set dates = var('feature_dates', none) or [as_of_date_iso()] %}
-{%- set first_date, last_date = (dates | map('string') | min), (dates | map('string') | max) %}
+{%- set dates = [] %}
+{%- for day in var('feature_dates', none) or [as_of_date_iso()] %}
+    {%- do dates.append(modules.datetime.date.fromisoformat(day | string)) %}
+{%- endfor %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 {#- the newest interaction of `lookup_id` on or before the date that `matches`: read
     backwards from the end of its range of the (customer_lookup_id, occurred_on) index #}
@@ -43,7 +45,7 @@ social_follower_versions as (select * from {{ source('social', 'social_followers
 
 feature_dates as (
     {%- for day in dates %}
-    select cast('{{ modules.datetime.date.fromisoformat(day | string) }}' as date) as as_of_date
+    select cast('{{ day }}' as date) as as_of_date
     {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
@@ -133,8 +135,8 @@ interactions_in_windows as not materialized (
         and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, 'feature_dates.as_of_date') }}
     where fct_interactions.customer_key is not null
       {# the same days as literals, so a lookup id's index range covers only them #}
-      and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, "cast('" ~ first_date ~ "' as date)") }}
-      and fct_interactions.occurred_on <= cast('{{ last_date }}' as date)
+      and fct_interactions.occurred_on > {{ dbt.dateadd('day', -180, "cast('" ~ (dates | min) ~ "' as date)") }}
+      and fct_interactions.occurred_on <= cast('{{ dates | max }}' as date)
 ),
 
 {# past every window, per person: the last social interaction, and any unsubscribe #}

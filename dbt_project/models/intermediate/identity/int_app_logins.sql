@@ -1,17 +1,17 @@
-{%- set names_an_account = "event_type = 'login' or app_account_id is not null" -%}
+{%- set read_by_identity = "event_type = 'login' or app_account_id is not null" -%}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['loaded_at']}],
-    post_hook="delete from {{ this }} where not (" ~ names_an_account ~ ")",
+    post_hook="delete from {{ this }} where not (" ~ read_by_identity ~ ")",
 ) }}
-{# The app events identity reads: logins, the events that name an app account
-   (app_account_id, from the shop customer id or e-mail they carry). About 1% of
-   app events: read from stg_app__events, each reader scanned every app event for
-   them. Incremental: a daily build takes the events loaded since the last one,
-   and also the new version of an event it holds, which replaces the old one; a
-   post-hook then drops such a version if it no longer names an account. #}
+{# The app events identity reads: every login, and any other event that names an
+   app account (app_account_id, from the shop customer id or e-mail it carries).
+   About 1% of app events: read from stg_app__events, each reader scanned every app
+   event for them. Incremental: a daily build takes the events loaded since the
+   last one, and also the new version of an event it holds, which replaces the old
+   one; a post-hook then drops such a version if identity no longer reads it. #}
 with
 
 stg_app__events as (select * from {{ ref('stg_app__events') }}),
@@ -21,9 +21,9 @@ final as (
     from stg_app__events
     {% if is_incremental() %}
     where {{ loaded_since_last_build() }}
-      and ({{ names_an_account }} or event_id in (select event_id from {{ this }}))
+      and ({{ read_by_identity }} or event_id in (select event_id from {{ this }}))
     {% else %}
-    where {{ names_an_account }}
+    where {{ read_by_identity }}
     {% endif %}
 )
 

@@ -17,7 +17,8 @@
    the components those were in: a component no record of which gained or lost a
    link is the same component today, so its rows are left alone. A table built
    before the fingerprints were kept is walked whole, once. The post-hook drops the
-   records gone from their source (an imported file replaced). #}
+   records gone from their source (an imported file replaced, an app account whose
+   only login was corrected away). #}
 {%- set walk_only_changes = is_incremental()
     and 'neighbours_md5' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
 with recursive
