@@ -16,7 +16,7 @@
    (180 days). What looks past every window (days since the last social
    interaction or app event, ever unsubscribed) is one probe per lookup id of
    fct_interactions' (customer_lookup_id, occurred_on) index, and a device's first
-   login comes from int_app_logins. So a daily build reads half a year of
+   login comes from int_app_devices_resolved. So a daily build reads half a year of
    interactions, not all history. #}
 {%- set dates = [] %}
 {%- for day in var('feature_dates', none) or [as_of_date_iso()] %}
@@ -32,7 +32,7 @@ with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_lookup as not materialized (select * from {{ ref('int_customer_lookup') }}),
-int_app_logins as (select * from {{ ref('int_app_logins') }}),
+int_app_devices_resolved as (select * from {{ ref('int_app_devices_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
 fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
@@ -210,17 +210,10 @@ social_profiles as (
 ),
 
 {# a device's events are someone's from its first login on; before that day nobody knew whose they were #}
-first_logins as (
-    select 'device:' || device_id as customer_lookup_id, cast(min(occurred_at) as date) as first_login_on
-    from int_app_logins
-    where event_type = 'login'
-    group by device_id
-),
-
 device_first_logins as (
-    select int_customer_lookup.customer_lookup_id, int_customer_lookup.customer_key, first_logins.first_login_on
-    from int_customer_lookup
-    inner join first_logins on int_customer_lookup.customer_lookup_id = first_logins.customer_lookup_id
+    select 'device:' || device_id as customer_lookup_id, customer_key, cast(first_login_at as date) as first_login_on
+    from int_app_devices_resolved
+    where customer_key is not null
 ),
 
 last_app_events as (

@@ -21,18 +21,20 @@ stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') 
 int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 {% if is_incremental() %}
+{#- one watermark query for the four sources #}
+{%- set new_rows = loaded_since_last_build() %}
 changed_orders as (
     select 'shop:' || cast(order_id as {{ dbt.type_string() }}) as order_key
-    from stg_shop__orders where {{ loaded_since_last_build() }}
+    from stg_shop__orders where {{ new_rows }}
     union
     select 'shop:' || cast(order_id as {{ dbt.type_string() }})
-    from stg_shop__order_items where {{ loaded_since_last_build() }}
+    from stg_shop__order_items where {{ new_rows }}
     union
     select 'pos:' || coalesce(original_receipt_id, receipt_id)
-    from stg_pos__receipts where {{ loaded_since_last_build() }}
+    from stg_pos__receipts where {{ new_rows }}
     union
     select order_key
-    from stg_imports__transactions where {{ loaded_since_last_build() }}
+    from stg_imports__transactions where {{ new_rows }}
 ),
 {% endif %}
 
