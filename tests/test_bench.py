@@ -34,6 +34,7 @@ def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(
     assert full and daily and 0 < int(daily.group(1)) < int(full.group(1))
     # the percentage comes from the unrounded times: allow the printed rounding
     assert abs(int(daily.group(3)) - 100 * float(daily.group(2)) / float(full.group(2))) <= 1
+    assert re.search(r"^vacuum \(analyze\) before the daily build: [\d.]+ s, not timed", out, re.MULTILINE)
     for build in ("full", "daily"):
         by_type = re.search(rf"^{build} build by node type: (.*)$", out, re.MULTILINE).group(1)
         assert {"models", "tests", "seeds"} <= set(re.findall(r"(\w+) [\d.]+ s", by_type))

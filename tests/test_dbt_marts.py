@@ -354,6 +354,29 @@ def test_the_profile_has_each_channel_service_and_home_store(built):
         (date(2026, 3, 3), "S1", 2, Decimal("2.00"))]
 
 
+def test_social_engagement_counts_every_event_and_the_extended_score_only_its_window(built, workspace):
+    """Bob (o1) read for 30 s on 1 March, Eve (o2) liked on 2 March: the profile counts
+    both; the extended RFM score's window of var('erfm_interaction_days') up to the
+    as-of date (31 March) holds both at 90 days and only Eve's like at 30."""
+    keys = keys_by_source(built)
+    bob, eve = keys[("social", "o1")], keys[("social", "o2")]
+    assert dict(query(built, "select customer_key, social_events_count from marts.dim_customers"
+                             " where customer_key in (%s, %s)", (bob, eve))) == {bob: 1, eve: 1}
+
+    def window():
+        return {k: rest for k, *rest in query(
+            built, "select customer_key, recent_interactions, recent_seconds_read, social_follower_count"
+                   " from intermediate.int_customer_social_activity")}
+
+    assert window() == {bob: [1, 30, 120], eve: [1, 0, 5]}
+    run_dbt(["run", "--select", "int_customer_social_activity"], built, workspace, AS_OF,
+            extra_vars={"erfm_interaction_days": 30})
+    try:
+        assert window() == {bob: [0, 0, 120], eve: [1, 0, 5]}
+    finally:
+        run_dbt(["run", "--select", "int_customer_social_activity"], built, workspace, AS_OF)
+
+
 def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(built, workspace):
     from datetime import timedelta
 

@@ -1,5 +1,8 @@
-{# Social engagement per customer up to the as-of date: the recent window
-   feeds the extended RFM score, the totals feed the profile. #}
+{# What the extended RFM score reads of a customer's social life: interactions
+   and reading time in the last var('erfm_interaction_days') up to the as-of date,
+   and reach (the largest follower count of their social profiles). Only the
+   window's days are read: dim_customers counts all social events from
+   int_customer_channel_activity, which a daily build updates incrementally. #}
 with
 
 stg_social__events as (select * from {{ ref('stg_social__events') }}),
@@ -12,13 +15,6 @@ social_customers as (
     where source = 'social'
 ),
 
-events as (
-    select social_customers.customer_key, stg_social__events.*
-    from stg_social__events
-    inner join social_customers on stg_social__events.openid = social_customers.openid
-    where stg_social__events.occurred_on <= {{ as_of_date() }}
-),
-
 reach as (
     select social_customers.customer_key, max(stg_social__followers.follower_count) as social_follower_count
     from stg_social__followers
@@ -26,31 +22,26 @@ reach as (
     group by social_customers.customer_key
 ),
 
-activity as (
+recent as (
     select
-        customer_key,
-        count(*) as social_events_count,
-        sum(case when event_type = 'share' then 1 else 0 end) as social_shares_count,
-        sum(case when occurred_on > {{ as_of_date() }} - {{ var('erfm_interaction_days') }} then 1 else 0 end)
-            as recent_interactions,
-        sum(case when occurred_on > {{ as_of_date() }} - {{ var('erfm_interaction_days') }} then seconds_read else 0 end)
-            as recent_seconds_read,
-        max(occurred_at) as last_social_event_at
-    from events
-    group by customer_key
+        social_customers.customer_key,
+        count(*) as recent_interactions,
+        sum(stg_social__events.seconds_read) as recent_seconds_read
+    from stg_social__events
+    inner join social_customers on stg_social__events.openid = social_customers.openid
+    where stg_social__events.occurred_on > {{ as_of_date() }} - {{ var('erfm_interaction_days') }}
+      and stg_social__events.occurred_on <= {{ as_of_date() }}
+    group by social_customers.customer_key
 ),
 
 final as (
     select
         reach.customer_key,
         reach.social_follower_count,
-        coalesce(activity.social_events_count, 0) as social_events_count,
-        coalesce(activity.social_shares_count, 0) as social_shares_count,
-        coalesce(activity.recent_interactions, 0) as recent_interactions,
-        coalesce(activity.recent_seconds_read, 0) as recent_seconds_read,
-        activity.last_social_event_at
+        coalesce(recent.recent_interactions, 0) as recent_interactions,
+        coalesce(recent.recent_seconds_read, 0) as recent_seconds_read
     from reach
-    left join activity on reach.customer_key = activity.customer_key
+    left join recent on reach.customer_key = recent.customer_key
 )
 
 select * from final

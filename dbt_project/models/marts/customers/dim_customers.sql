@@ -41,9 +41,13 @@ orders as (
     group by customer_key
 ),
 
-{# each source record's last event, rolled up to its person today #}
-last_seen as (
-    select int_customer_lookup.customer_key, max(int_customer_channel_activity.last_seen_at) as last_seen_at
+{# each source record's last event and social events, rolled up to its person today #}
+activity as (
+    select
+        int_customer_lookup.customer_key,
+        max(int_customer_channel_activity.last_seen_at) as last_seen_at,
+        cast(sum(case when int_customer_channel_activity.channel = 'social'
+                      then int_customer_channel_activity.events end) as bigint) as social_events_count
     from int_customer_channel_activity
     inner join int_customer_lookup
         on int_customer_channel_activity.customer_lookup_id = int_customer_lookup.customer_lookup_id
@@ -75,7 +79,7 @@ final as (
     select
         records.customer_key,
         records.first_seen_at,
-        last_seen.last_seen_at,
+        activity.last_seen_at,
         records.source_records,
         trim({{ dbt.concat([
             "case when records.has_shop_account then 'shop ' else '' end",
@@ -97,7 +101,7 @@ final as (
         orders.first_order_on,
         orders.last_order_on,
         coalesce(int_customer_social_activity.social_follower_count, 0) as social_follower_count,
-        coalesce(int_customer_social_activity.social_events_count, 0) as social_events_count,
+        coalesce(activity.social_events_count, 0) as social_events_count,
         home_stores.home_store_id,
         coalesce(service.service_tickets_count, 0) as service_tickets_count,
         cast(service.average_satisfaction as numeric(4, 2)) as average_satisfaction
@@ -105,7 +109,7 @@ final as (
     left join orders on records.customer_key = orders.customer_key
     left join customer_contacts on records.customer_key = customer_contacts.customer_key
     left join int_customer_social_activity on records.customer_key = int_customer_social_activity.customer_key
-    left join last_seen on records.customer_key = last_seen.customer_key
+    left join activity on records.customer_key = activity.customer_key
     left join home_stores on records.customer_key = home_stores.customer_key
     left join service on records.customer_key = service.customer_key
 )
