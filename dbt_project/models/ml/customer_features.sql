@@ -12,11 +12,12 @@
    version of their profile known on that day. People are today's
    (customer_key): a record first seen after the date does not count.
 
-   Cost: the windowed counts read only the interactions of the longest window
-   (180 days). What looks past every window (days since the last social
-   interaction or app event, ever unsubscribed) is one probe per lookup id of
-   fct_interactions' (customer_lookup_id, occurred_on) index, and a device's first
-   login comes from int_app_devices_resolved. So a daily build reads half a year of
+   Cost: the windowed counts read only each channel's interactions of its
+   window, by fct_interactions' (channel, occurred_on) index. What looks past
+   every window (days since the last social interaction or app event, ever
+   unsubscribed) is one probe per lookup id of fct_interactions'
+   (customer_lookup_id, occurred_on) index, and a device's first login comes from
+   int_app_devices_resolved. So a daily build reads at most half a year of
    interactions, not all history. #}
 {%- set dates = [] %}
 {%- for day in var('feature_dates', none) or [as_of_date_iso()] %}
@@ -118,7 +119,8 @@ money as (
 ),
 
 {# the interactions of the longest window (180 days); social and app counts look back
-   90 days only, on occurred_on itself so an index can read just those days #}
+   90 days only. Inlined into each channel's reader, which filters on channel and
+   occurred_on itself, so the (channel, occurred_on) index reads just its days #}
 interactions_in_windows as not materialized (
     select
         feature_dates.as_of_date,

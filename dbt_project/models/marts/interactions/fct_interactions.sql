@@ -2,8 +2,9 @@
     materialized='incremental',
     unique_key='interaction_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['interaction_key'], 'unique': True}, {'columns': ['customer_lookup_id', 'occurred_on']},
-             {'columns': ['occurred_on']}, {'columns': ['loaded_at']}],
+    indexes=[{'columns': ['interaction_key'], 'unique': True},
+             {'columns': ['customer_lookup_id', 'occurred_on', 'channel', 'occurred_at', 'loaded_at']},
+             {'columns': ['channel', 'occurred_on']}, {'columns': ['loaded_at']}],
     post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per thing a person did on a channel other than buying: social
@@ -12,7 +13,12 @@
    unsubscribes, conversions; sends are in fct_campaign_touches). customer_key is
    null while the actor is not tied to a known person (an app device nobody has
    logged in on). Incremental: a daily build adds what was loaded since the last
-   one and re-keys the rows whose person changed. #}
+   one and re-keys the rows whose person changed.
+
+   Indexes: a lookup id's rows by day (the re-key, customer_features' probes), with
+   what int_customer_channel_activity counts of them, so its daily recount of the
+   active lookup ids reads the index alone; a channel's days (customer_features'
+   windows); the day's loads. #}
 with
 
 stg_social__events as (select * from {{ ref('stg_social__events') }}),
