@@ -42,6 +42,11 @@ events as not materialized (
     select customer_lookup_id, 'service', opened_at, loaded_at from fct_service_tickets
 ),
 
+events_as_of as not materialized (
+    select customer_lookup_id, channel, occurred_at, occurred_at < {{ as_of_date() }} + 1 as is_as_of, loaded_at
+    from events
+),
+
 {#- what a row holds, from its lookup id's events on its channel #}
 {%- set counted_per_channel %}
         channel,
@@ -51,7 +56,6 @@ events as not materialized (
         min(case when not is_as_of then occurred_at end) as next_seen_at,
         max(loaded_at) as loaded_at
 {%- endset %}
-{%- set is_as_of = 'occurred_at < ' ~ as_of_date() ~ ' + 1' %}
 
 {% if is_incremental() %}
 {# the as-of tests compare the columns themselves, so the planner can tell from their
@@ -74,22 +78,16 @@ final as (
     from lookup_ids_to_recount as recount
     cross join lateral (
         select {{ counted_per_channel }}
-        from (
-            select channel, occurred_at, {{ is_as_of }} as is_as_of, loaded_at
-            from events
-            where events.customer_lookup_id = recount.customer_lookup_id
-        ) as lookup_events
+        from events_as_of
+        where events_as_of.customer_lookup_id = recount.customer_lookup_id
         group by channel
     ) as counted
 )
 {% else %}
 final as (
     select customer_lookup_id, {{ counted_per_channel }}
-    from (
-        select customer_lookup_id, channel, occurred_at, {{ is_as_of }} as is_as_of, loaded_at
-        from events
-        where customer_lookup_id is not null
-    ) as all_events
+    from events_as_of
+    where customer_lookup_id is not null
     group by customer_lookup_id, channel
 )
 {% endif %}
