@@ -52,6 +52,24 @@ KEY_CHANGES = ("select customer_lookup_id, customer_key from intermediate.int_cu
                " where key_changed_at > (select min(key_changed_at) from intermediate.int_customer_key_changes)")
 
 
+ZOE_PHONE = "07700 900077"
+
+
+def load_zoe_and_a_contact_of_hers(warehouse):
+    """Zoe buys at the till by phone on 20 February and on 3 March; contact K9
+    (zed@x.com), a stranger as far as anyone knows, gets campaign C9's e-mail on
+    2 March. The campaign's attribution window has closed by the as-of date, and
+    none of its messages arrive later."""
+    t = RAW_TABLES
+    publish_batch(warehouse, Batch("pos", t["pos_receipts"], pd.DataFrame([
+        _receipt("RZ1", "2026-02-20T10:00:00Z", "", ZOE_PHONE, "10"),
+        _receipt("RZ2", "2026-03-03T10:00:00Z", "", ZOE_PHONE, "35")]),
+        AS_OF, source_file=("S1/pos_S1_zoe.csv", "fixture-zoe")))
+    publish_batch(warehouse, Batch("campaigns", t["campaign_events"], pd.DataFrame([
+        _message("E9", "K9", "send", email="zed@x.com") | dict(campaign_id="C9", campaign_name="Zed")]),
+        AS_OF, source_file=("campaign_events_zoe.csv", "fixture-zoe")))
+
+
 def load_next_day(warehouse):
     """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
@@ -60,7 +78,8 @@ def load_next_day(warehouse):
     login A3 to a session that names nobody; a stale version
     of order 11 and of receipt R4 arrive late and change nothing; Bob's SMS is
     delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
-    to Bob dated the day after (beyond the as-of date)."""
+    to Bob dated the day after (beyond the as-of date); a ticket from zed@x.com
+    with Zoe's phone shows contact K9 is Zoe, who ordered within C9's closed window."""
     t = RAW_TABLES
     day = "2026-04-01T10:00:00Z"
     items = pd.DataFrame([dict(order_item_id=130 + i, order_id=13, product_id=7, quantity=1, unit_price="12.50",
@@ -68,6 +87,7 @@ def load_next_day(warehouse):
     follower = dict(openid="o2", unionid="u2", bound_phone="07700 900001", nickname="e",
                     followed_at="2026-02-01T00:00:00Z", unfollowed_at=None, follower_count=5, updated_at=day)
     ticket = _ticket("T2", None, "+44 7700 900001", score=4) | dict(updated_at=day)
+    zed = _ticket("T9", "zed@x.com", ZOE_PHONE) | dict(updated_at=day)
     for batch in (
         Batch("shop", t["shop_orders"], pd.DataFrame([
             _order(10, 1, "2026-01-02T10:00:00Z", 50, "refunded", refunded_at=day),
@@ -88,7 +108,7 @@ def load_next_day(warehouse):
             _app_event("A3", "D2"),  # corrected: it was a session, not Bob's e-mail login
         ]),
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
-        Batch("service", t["service_tickets"], pd.DataFrame([ticket]), NEXT_DAY,
+        Batch("service", t["service_tickets"], pd.DataFrame([ticket, zed]), NEXT_DAY,
               source_file=("service_tickets_next.json", "fixture-next")),
         Batch("campaigns", t["campaign_events"], pd.DataFrame([
             _message("E1", "K1", "send", email=" Ann@X.com"),
@@ -115,6 +135,7 @@ def daily(warehouse, workspace):
     """(daily build's tables, full rebuild's tables, row versions before and after the daily build)."""
     empty_warehouse(warehouse)
     load_small_brand(warehouse)
+    load_zoe_and_a_contact_of_hers(warehouse)
     build_warehouse(warehouse, workspace, AS_OF)
     watched = {"untouched": ("marts.fct_interactions", "interaction_key = 'social:1'"),
                "rekeyed": ("marts.fct_interactions", "interaction_key = 'social:2'"),
@@ -180,17 +201,18 @@ def test_the_key_changes_are_the_lookup_ids_new_rekeyed_or_gone(daily):
 
 def test_the_daily_build_redoes_the_spells_of_only_the_customers_that_can_have_changed(daily, warehouse):
     """Cy ordered; customers whose stage changes with the day by the passing of time
-    are redone too; Eve's key was retired when she turned out to be Ann; nobody
-    else's spells are written (Ann's orders and first day are unchanged)."""
+    are redone too; Eve's and K9's keys were retired when they turned out to be Ann
+    and Zoe; nobody else's spells are written (Ann's and Zoe's orders and first days
+    are unchanged)."""
     _, _, before, after = daily
     keys = dict(query(warehouse, "select source || ':' || source_customer_id, customer_key"
                                  " from marts.customer_identity_map where source in ('shop', 'social')"))
     cy, ann = keys["shop:3"], keys["shop:1"]
-    eve = {key for key, *_ in before["spells"]} - {key for key, *_ in after["spells"]}
+    retired = {key for key, *_ in before["spells"]} - {key for key, *_ in after["spells"]}
     due = {key for key, _, _, next_change_on in before["spells"] if next_change_on and next_change_on <= NEXT_DAY}
     redone = {key for key, *row in after["spells"] if tuple(row[:2]) not in
               {(number, version) for k, number, version, _ in before["spells"] if k == key}}
-    assert len(eve) == 1 and ann not in eve
+    assert retired == {before["lookup"]["social:o2"], before["lookup"]["campaigns:K9"]} and ann not in retired
     assert redone == {cy} | due
     assert len({key for key, *_ in after["spells"]} - redone) >= 2
 
@@ -217,6 +239,16 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
                             " from staging.stg_app__events where event_id = 'A1'") == [(1, 11)]
     assert query(warehouse, "select extract(hour from occurred_at at time zone 'UTC') from marts.fct_interactions"
                             " where interaction_key = 'app:A1'") == [(11,)]
+
+
+def test_a_closed_campaigns_touch_is_redone_when_its_contact_turns_out_to_be_someone(daily, warehouse):
+    """C9's window had closed when K9 turned out to be Zoe: the touch takes her key
+    (K9's own was retired) and her till purchase of 3 March, the day after the send."""
+    _, _, before, after = daily
+    assert after["lookup"]["campaigns:K9"] != before["lookup"]["campaigns:K9"]
+    assert query(warehouse, "select customer_key, ordered_in_window, revenue_in_window, window_closed"
+                            " from marts.fct_campaign_touches where contact_id = 'K9'") == [
+        (after["lookup"]["campaigns:K9"], True, 35, True)]
 
 
 def test_campaign_messages_are_counted_once_and_only_up_to_the_as_of_date(daily, warehouse):

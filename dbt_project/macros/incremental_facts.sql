@@ -80,19 +80,28 @@
    row of `rekey_watermarks` beside the changes, written in the same transaction
    as the re-key: a fact whose build failed catches up on every change since. #}
 {% macro rekey_facts(changes) -%}
-    {%- set watermarks = rekey_watermarks(changes) -%}
     {% if is_incremental() -%}
     update {{ this }} as built
     set customer_key = changed.customer_key
     from {{ changes }} as changed
-    where changed.key_changed_at > {{ literal_from_query(
-              "select coalesce(max(rekeyed_through), '-infinity') from " ~ watermarks ~ " where fact = '" ~ this ~ "'",
-              dbt.type_timestamp()) }}
+    where changed.key_changed_at > {{ rekeyed_through(changes) }}
       and changed.customer_lookup_id = built.customer_lookup_id
       and changed.customer_key is distinct from built.customer_key;
     {% endif -%}
-    {# a full build joined today's lookup: it is current up to the newest change #}
-    insert into {{ watermarks }} (fact, rekeyed_through)
+    {{ record_rekeyed_through(changes) }}
+{%- endmacro %}
+
+{# This model's re-key watermark, as a literal: the newest key change it has
+   taken in (-infinity before its first build). #}
+{% macro rekeyed_through(changes) -%}
+    {{ literal_from_query("select coalesce(max(rekeyed_through), '-infinity') from " ~ rekey_watermarks(changes)
+                          ~ " where fact = '" ~ this ~ "'", dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{# Run as a post-hook, after the model took in every change up to now: a full
+   build joined today's lookup, an incremental one the changes since its watermark. #}
+{% macro record_rekeyed_through(changes) -%}
+    insert into {{ rekey_watermarks(changes) }} (fact, rekeyed_through)
     select '{{ this }}', coalesce(max(key_changed_at), '-infinity') from {{ changes }}
     on conflict (fact) do update set rekeyed_through = excluded.rekeyed_through
 {%- endmacro %}

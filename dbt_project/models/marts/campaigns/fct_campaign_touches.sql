@@ -3,27 +3,56 @@
     unique_key=['campaign_id', 'contact_id'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['campaign_id', 'contact_id'], 'unique': True}],
+    post_hook="{{ record_rekeyed_through(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per campaign and contact: held out or sent, what they did with the
    message, and whether they ordered (any channel, known to the warehouse)
    within var('campaign_attribution_days') of the send, and for how much (order
-   amounts as placed: a return of an older purchase is not the campaign's). A daily run rebuilds
-   only the campaigns whose window is still open (or that have new events). #}
+   amounts as placed: a return of an older purchase is not the campaign's).
+
+   Incremental: a daily build redoes the campaigns whose window is still open, the
+   touches with a message loaded since its last build (a late or corrected one),
+   and the touches of the people whose records changed since then (two people
+   found to be one, a record that left): their key and their orders are not what
+   they were. #}
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
 stg_campaigns__message_events as not materialized (select * from {{ ref('stg_campaigns__message_events') }}),
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
+int_customer_key_changes as (select * from {{ ref('int_customer_key_changes') }}),
+
+{% if is_incremental() %}
+{%- set changed_since = rekeyed_through(ref('int_customer_key_changes')) %}
+{#- a table built before loaded_at was kept is redone whole, once #}
+{%- set loaded_since = loaded_since_last_build()
+        if 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name') else 'true' %}
+{# the people a lookup id joined or left since this model's last build #}
+changed_people as (
+    select customer_key from int_customer_key_changes where key_changed_at > {{ changed_since }}
+    union
+    select previous_customer_key from int_customer_key_changes where key_changed_at > {{ changed_since }}
+),
+{% endif %}
 
 events as (
     select * from stg_campaigns__message_events
     where occurred_on <= {{ as_of_date() }}
     {% if is_incremental() %}
-      and campaign_id in (
-          select campaign_id from stg_campaigns__message_events
-          group by campaign_id
-          having max(occurred_on) >= {{ as_of_date() }} - {{ window_days }}
+      and (
+          campaign_id in (
+              select campaign_id from stg_campaigns__message_events
+              group by campaign_id
+              having max(occurred_on) >= {{ as_of_date() }} - {{ window_days }}
+          )
+          or (campaign_id, contact_id) in (
+              select campaign_id, contact_id from stg_campaigns__message_events where {{ loaded_since }}
+          )
+          or contact_id in (
+              select source_customer_id from int_identity_resolved
+              where source = 'campaigns' and customer_key in (select customer_key from changed_people)
+          )
       )
     {% endif %}
 ),
@@ -43,7 +72,8 @@ touches as (
         count(*) filter (where event_type = 'unsubscribe') > 0 as unsubscribed,
         count(*) filter (where event_type = 'conversion') > 0 as converted_per_tool,
         coalesce(sum(conversion_amount), 0) as tool_conversion_amount,
-        coalesce(sum(cost_per_send) filter (where event_type = 'send'), 0) as cost
+        coalesce(sum(cost_per_send) filter (where event_type = 'send'), 0) as cost,
+        max(loaded_at) as loaded_at
     from events
     group by campaign_id, contact_id
 ),
@@ -89,7 +119,8 @@ final as (
         cast(with_customer.cost as numeric(14, 4)) as cost,
         coalesce(attributed.orders_in_window, 0) > 0 as ordered_in_window,
         cast(coalesce(attributed.revenue_in_window, 0) as numeric(14, 2)) as revenue_in_window,
-        cast(with_customer.touched_at as date) + {{ window_days }} <= {{ as_of_date() }} as window_closed
+        cast(with_customer.touched_at as date) + {{ window_days }} <= {{ as_of_date() }} as window_closed,
+        with_customer.loaded_at
     from with_customer
     left join attributed
         on with_customer.campaign_id = attributed.campaign_id
