@@ -19,7 +19,7 @@
 with
 
 stg_campaigns__message_events as not materialized (select * from {{ ref('stg_campaigns__message_events') }}),
-int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
+int_identity_resolved as not materialized (select * from {{ ref('int_identity_resolved') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 int_customer_key_changes as (select * from {{ ref('int_customer_key_changes') }}),
 
@@ -28,14 +28,22 @@ int_customer_key_changes as (select * from {{ ref('int_customer_key_changes') }}
 {#- a table built before loaded_at was kept is redone whole, once #}
 {%- set loaded_since = loaded_since_last_build()
         if 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name') else 'true' %}
-{# the people a lookup id joined or left since this model's last build #}
-changed_people as (
-    select customer_key from int_customer_key_changes where key_changed_at > {{ changed_since }}
-    union
-    select previous_customer_key from int_customer_key_changes where key_changed_at > {{ changed_since }}
+{# the contacts whose person a lookup id joined or left since this model's last build #}
+changed_contacts as (
+    select source_customer_id as contact_id
+    from int_identity_resolved
+    where source = 'campaigns'
+      and customer_key in (
+          select unnest(array[customer_key, previous_customer_key]) from int_customer_key_changes
+          where key_changed_at > {{ changed_since }}
+      )
 ),
 {% endif %}
 
+{#- One pass over the messages, each test a hashed subquery of few rows. Read
+   through a materialised CTE, the changed contacts were scanned once per message
+   (1.6 s against 0.3 s at 30,000 customers x 365 days). A campaign is open while
+   it has a message in the window (the same as its newest one being in it). #}
 events as (
     select * from stg_campaigns__message_events
     where occurred_on <= {{ as_of_date() }}
@@ -43,15 +51,11 @@ events as (
       and (
           campaign_id in (
               select campaign_id from stg_campaigns__message_events
-              group by campaign_id
-              having max(occurred_on) >= {{ as_of_date() }} - {{ window_days }}
+              where occurred_on >= {{ as_of_date() }} - {{ window_days }}
           )
+          or contact_id in (select contact_id from changed_contacts)
           or (campaign_id, contact_id) in (
               select campaign_id, contact_id from stg_campaigns__message_events where {{ loaded_since }}
-          )
-          or contact_id in (
-              select source_customer_id from int_identity_resolved
-              where source = 'campaigns' and customer_key in (select customer_key from changed_people)
           )
       )
     {% endif %}
