@@ -41,9 +41,10 @@ changed_contacts as (
 {% endif %}
 
 {#- One pass over the messages, each test a hashed subquery of few rows. Read
-   through a materialised CTE, the changed contacts were scanned once per message
-   (1.6 s against 0.3 s at 30,000 customers x 365 days). A campaign is open while
-   it has a message in the window (the same as its newest one being in it). #}
+   through materialised CTEs (the key changes twice, identity twice), the changed
+   contacts were scanned once per message: 1.75 s for this select against 0.29 s
+   at 30,000 customers x 365 days. A campaign is open while it has a message in
+   the window (the same as its newest one being in it). #}
 events as (
     select * from stg_campaigns__message_events
     where occurred_on <= {{ as_of_date() }}
