@@ -71,10 +71,10 @@ def load_zoe_and_a_contact_of_hers(warehouse):
 
 
 def load_next_day(warehouse):
-    """Order 10 refunded; Ann returns store sale R1; Eve binds Ann's phone on social
+    """Order 10 refunded; cancelled order 12 turns out to be Cy's, not Bob's; Ann returns store sale R1; Eve binds Ann's phone on social
     (two known people are one); device D3 is logged in on by Di for the first time;
     ticket T2 gets its score; Cy places a new web order with two items; the app's
-    file re-delivers session A1 an hour later (a corrected version) and corrects
+    file re-delivers session A1 an hour later on device D2 (a corrected version) and corrects
     login A3 to a session that names nobody; a stale version
     of order 11 and of receipt R4 arrive late and change nothing; Bob's SMS is
     delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
@@ -93,6 +93,9 @@ def load_next_day(warehouse):
             _order(10, 1, "2026-01-02T10:00:00Z", 50, "refunded", refunded_at=day),
             _order(13, 3, day, 25),
             _order(11, 1, "2026-03-02T10:00:00Z", 20),  # a stale version, older than the refund
+            # corrected: the cancelled order was Cy's, not Bob's (his only order)
+            _order(12, 3, "2026-03-10T10:00:00Z", 30, "cancelled", cancelled_at="2026-03-10T12:00:00Z")
+            | dict(updated_at=day),
         ]), NEXT_DAY),
         Batch("shop", t["shop_order_items"], items, NEXT_DAY),
         Batch("pos", t["pos_receipts"], pd.DataFrame([_receipt("R5", day, "M1", "", "15.50", "return", "R1")]),
@@ -104,7 +107,7 @@ def load_next_day(warehouse):
         Batch("social", t["social_followers"], pd.DataFrame([follower]), NEXT_DAY),
         Batch("app", t["app_events"], pd.DataFrame([
             _app_event("A6", "D3", "login", customer_id=4, at=day),
-            _app_event("A1", "D1", at="2026-03-01T11:00:00Z"),
+            _app_event("A1", "D2", at="2026-03-01T11:00:00Z"),  # and on the device it was really on
             _app_event("A3", "D2"),  # corrected: it was a session, not Bob's e-mail login
         ]),
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
@@ -200,20 +203,20 @@ def test_the_key_changes_are_the_lookup_ids_new_rekeyed_or_gone(daily):
 
 
 def test_the_daily_build_redoes_the_spells_of_only_the_customers_that_can_have_changed(daily, warehouse):
-    """Cy ordered; customers whose stage changes with the day by the passing of time
-    are redone too; Eve's and K9's keys were retired when they turned out to be Ann
-    and Zoe; nobody else's spells are written (Ann's and Zoe's orders and first days
-    are unchanged)."""
+    """Cy ordered, and Bob lost order 12 to Cy; customers whose stage changes with
+    the day by the passing of time are redone too; Eve's and K9's keys were retired
+    when they turned out to be Ann and Zoe; nobody else's spells are written (Ann's
+    and Zoe's orders and first days are unchanged)."""
     _, _, before, after = daily
     keys = dict(query(warehouse, "select source || ':' || source_customer_id, customer_key"
                                  " from marts.customer_identity_map where source in ('shop', 'social')"))
-    cy, ann = keys["shop:3"], keys["shop:1"]
+    cy, bob, ann = keys["shop:3"], keys["shop:2"], keys["shop:1"]
     retired = {key for key, *_ in before["spells"]} - {key for key, *_ in after["spells"]}
     due = {key for key, _, _, next_change_on in before["spells"] if next_change_on and next_change_on <= NEXT_DAY}
     redone = {key for key, *row in after["spells"] if tuple(row[:2]) not in
               {(number, version) for k, number, version, _ in before["spells"] if k == key}}
     assert retired == {before["lookup"]["social:o2"], before["lookup"]["campaigns:K9"]} and ann not in retired
-    assert redone == {cy} | due
+    assert redone == {cy, bob} | due
     assert len({key for key, *_ in after["spells"]} - redone) >= 2
 
 
@@ -239,6 +242,17 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
                             " from staging.stg_app__events where event_id = 'A1'") == [(1, 11)]
     assert query(warehouse, "select extract(hour from occurred_at at time zone 'UTC') from marts.fct_interactions"
                             " where interaction_key = 'app:A1'") == [(11,)]
+
+
+def test_a_corrected_row_that_moves_to_another_lookup_id_leaves_the_old_ones_counts(daily, warehouse):
+    """Order 12 moved from Bob's account to Cy's, session A1 from device D1 to D2:
+    the facts noted where each came from, and the old lookup ids were recounted
+    (D1 keeps its login) or, with nothing left, dropped (Bob's account)."""
+    assert set(query(warehouse, "select fact, customer_lookup_id from intermediate.fact_lookup_moves")) == {
+        ("marts.fct_orders", "shop:2"), ("marts.fct_interactions", "device:D1")}
+    assert query(warehouse, "select customer_lookup_id, events from intermediate.int_customer_channel_activity"
+                            " where customer_lookup_id in ('shop:2', 'shop:3', 'device:D1', 'device:D2')"
+                            " order by 1") == [("device:D1", 1), ("device:D2", 3), ("shop:3", 2)]
 
 
 def test_a_closed_campaigns_touch_is_redone_when_its_contact_turns_out_to_be_someone(daily, warehouse):

@@ -119,6 +119,42 @@
     )
 {%- endmacro %}
 
+{# A corrected fact row can move to another lookup id (an order re-sent under another
+   customer, an event under another device or contact). A model that recounts the
+   lookup ids with rows loaded since its last build then sees the new one only, and
+   the old one keeps counting the row. So the facts it reads are built with this
+   strategy: delete+insert that first notes, in `fact_lookup_moves`, the lookup id
+   each replaced row leaves, stamped with the replacing row's loaded_at, so a reader
+   takes the moves by the same watermark as the rows (`loaded_since_last_build`).
+   The note is in the transaction that moves the row. Moves are rare corrections;
+   the table is never pruned. #}
+{% macro get_incremental_delete_insert_noting_moves_sql(arg_dict) -%}
+    {%- set unique_key, fact = arg_dict['unique_key'], arg_dict['target_relation'] -%}
+    insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, loaded_at)
+    select distinct '{{ fact.schema }}.{{ fact.identifier }}', built.customer_lookup_id, replacement.loaded_at
+    from {{ fact }} as built
+    inner join {{ arg_dict['temp_relation'] }} as replacement
+        on {% for key in ([unique_key] if unique_key is string else unique_key) -%}
+            {{ 'and ' if not loop.first }}built.{{ key }} = replacement.{{ key }}
+        {% endfor -%}
+    where built.customer_lookup_id is distinct from replacement.customer_lookup_id
+      and built.customer_lookup_id is not null;
+    {{ get_incremental_delete_insert_sql(arg_dict) }}
+{%- endmacro %}
+
+{% macro fact_lookup_moves() -%}
+    {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.fact_lookup_moves') }}
+{%- endmacro %}
+
+{# Created before any fact runs, by int_customer_key_changes, which they all depend on. #}
+{% macro create_fact_lookup_moves() -%}
+    create table if not exists {{ fact_lookup_moves() }} (
+        fact text not null,
+        customer_lookup_id text not null,
+        loaded_at timestamptz not null
+    )
+{%- endmacro %}
+
 {# An imported file replaces its source's earlier version (stg_imports__transactions
    keeps only the latest file), so a line dropped from the new version must leave
    the fact too: delete+insert only replaces what is rebuilt. Run as a post-hook.
@@ -137,13 +173,16 @@
     ('open', 'click', 'unsubscribe', 'conversion')
 {%- endmacro %}
 
-{# int_customer_channel_activity: a lookup id none of whose fact rows is left (an
-   imported customer missing from the new version of the file) leaves it too. #}
+{# int_customer_channel_activity: a lookup id none of whose fact rows is left leaves
+   it too: an imported customer missing from the new version of the file, or a
+   record whose only rows were corrections that moved to another lookup id (the
+   recount finds no rows of it, so writes nothing over its old counts). #}
 {% macro delete_vanished_activity() -%}
     delete from {{ this }} as activity
-    where activity.channel = 'import'
-      and not exists (
-          select 1 from {{ ref('fct_orders') }} as fct_orders
-          where fct_orders.customer_lookup_id = activity.customer_lookup_id
-      )
+    where (activity.channel = 'import'
+           or activity.customer_lookup_id in (select customer_lookup_id from {{ fact_lookup_moves() }}))
+      {%- for fact in [ref('fct_orders'), ref('fct_interactions'), ref('int_campaign_messages_sent'),
+                       ref('fct_service_tickets')] %}
+      and not exists (select from {{ fact }} as fact where fact.customer_lookup_id = activity.customer_lookup_id)
+      {%- endfor %}
 {%- endmacro %}

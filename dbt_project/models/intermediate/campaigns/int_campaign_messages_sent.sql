@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     unique_key='event_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy='delete_insert_noting_moves',
     indexes=[{'columns': ['event_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
 ) }}
 {# The campaign tool's own events about a contact: holdouts, sends and deliveries,

@@ -16,7 +16,7 @@
 
    Incremental: a daily build recounts, from all their fact rows, only the lookup
    ids with fact rows loaded since its last build, so a re-delivered row is counted
-   once. A row also holds next_seen_at, its first event after the as-of date: a
+   once, and those a corrected row moved away from (fact_lookup_moves). A row also holds next_seen_at, its first event after the as-of date: a
    build for a later date recounts the rows whose next event it now includes, and
    a build for an earlier date (re-running a past day) those whose last event it
    now excludes. So any date gives what a full rebuild for that date gives, as long
@@ -62,6 +62,10 @@ events_as_of as not materialized (
    statistics that few rows qualify #}
 lookup_ids_to_recount as (
     select customer_lookup_id from events
+    where {{ loaded_since_last_build() }}
+    union
+    {# a corrected row that moved away leaves its old lookup id one event short #}
+    select customer_lookup_id from {{ fact_lookup_moves() }}
     where {{ loaded_since_last_build() }}
     union
     select customer_lookup_id from {{ this }}

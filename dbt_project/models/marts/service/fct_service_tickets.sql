@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='delete_insert_noting_moves',
     indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['customer_lookup_id']}],
     post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
