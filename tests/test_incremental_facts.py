@@ -71,15 +71,17 @@ def load_zoe_and_a_contact_of_hers(warehouse):
 
 
 def load_next_day(warehouse):
-    """Order 10 refunded; cancelled order 12 turns out to be Cy's, not Bob's; Ann returns store sale R1; Eve binds Ann's phone on social
-    (two known people are one); device D3 is logged in on by Di for the first time;
-    ticket T2 gets its score; Cy places a new web order with two items; the app's
-    file re-delivers session A1 an hour later on device D2 (a corrected version) and corrects
-    login A3 to a session that names nobody; a stale version
-    of order 11 and of receipt R4 arrive late and change nothing; Bob's SMS is
-    delivered, the campaign file re-delivers Ann's e-mail and open, and has a send
-    to Bob dated the day after (beyond the as-of date); a ticket from zed@x.com
-    with Zoe's phone shows contact K9 is Zoe, who ordered within C9's closed window."""
+    """Order 10 refunded; cancelled order 12 turns out to be Cy's, not Bob's; Ann
+    returns store sale R1; Eve binds Ann's phone on social (two known people are
+    one); device D3 is logged in on by Di for the first time; ticket T2 gets its
+    score; Cy places a new web order with two items; the app's file re-delivers
+    session A1 an hour later on device D2 (a corrected version) and corrects login
+    A3 to a session that names nobody; a stale version of order 11 and of receipt
+    R4 arrive late and change nothing; Bob's SMS is delivered, the campaign file
+    re-delivers Ann's e-mail and open, moves Cy's holdout to contact K5, and has a
+    send to Bob dated the day after (beyond the as-of date); a ticket from
+    zed@x.com with Zoe's phone shows contact K9 is Zoe, who ordered within C9's
+    closed window."""
     t = RAW_TABLES
     day = "2026-04-01T10:00:00Z"
     items = pd.DataFrame([dict(order_item_id=130 + i, order_id=13, product_id=7, quantity=1, unit_price="12.50",
@@ -116,6 +118,7 @@ def load_next_day(warehouse):
         Batch("campaigns", t["campaign_events"], pd.DataFrame([
             _message("E1", "K1", "send", email=" Ann@X.com"),
             _message("E2", "K1", "open", email=" Ann@X.com"),
+            _message("E4", "K5", "holdout", email="cy@x.com", holdout=True),  # the tool merged Cy's K3 into K5
             _message("E5", "K2", "delivery", phone="07700900002") | dict(occurred_at=day),
             _message("E6", "K2", "send", phone="07700900002") | dict(campaign_id="C2",
                                                                     occurred_at="2026-04-02T09:00:00Z"),
@@ -245,14 +248,18 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
 
 
 def test_a_corrected_row_that_moves_to_another_lookup_id_leaves_the_old_ones_counts(daily, warehouse):
-    """Order 12 moved from Bob's account to Cy's, session A1 from device D1 to D2:
-    the facts noted where each came from, and the old lookup ids were recounted
-    (D1 keeps its login) or, with nothing left, dropped (Bob's account)."""
+    """Order 12 moved from Bob's account to Cy's, session A1 from device D1 to D2,
+    Cy's holdout from contact K3 to K5: the facts noted where each came from, and
+    the old lookup ids were recounted (D1 keeps its login) or, with nothing left,
+    dropped (Bob's account, K3 and its touch)."""
     assert set(query(warehouse, "select fact, customer_lookup_id from intermediate.fact_lookup_moves")) == {
-        ("marts.fct_orders", "shop:2"), ("marts.fct_interactions", "device:D1")}
+        ("marts.fct_orders", "shop:2"), ("marts.fct_interactions", "device:D1"),
+        ("intermediate.int_campaign_messages_sent", "campaigns:K3")}
     assert query(warehouse, "select customer_lookup_id, events from intermediate.int_customer_channel_activity"
                             " where customer_lookup_id in ('shop:2', 'shop:3', 'device:D1', 'device:D2')"
                             " order by 1") == [("device:D1", 1), ("device:D2", 3), ("shop:3", 2)]
+    assert query(warehouse, "select contact_id from marts.fct_campaign_touches where campaign_id = 'C1'"
+                            " order by 1") == [("K1",), ("K2",), ("K5",)]
 
 
 def test_a_closed_campaigns_touch_is_redone_when_its_contact_turns_out_to_be_someone(daily, warehouse):

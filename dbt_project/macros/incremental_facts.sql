@@ -186,3 +186,15 @@
       and not exists (select from {{ fact }} as fact where fact.customer_lookup_id = activity.customer_lookup_id)
       {%- endfor %}
 {%- endmacro %}
+
+{# fct_campaign_touches: a touch whose contact a corrected message moved away from,
+   and which has no send or holdout left on or before the as-of date, is no touch. #}
+{% macro delete_vanished_touches() -%}
+    delete from {{ this }} as touch
+    where 'campaigns:' || touch.contact_id in (select customer_lookup_id from {{ fact_lookup_moves() }})
+      and not exists (
+          select from {{ ref('stg_campaigns__message_events') }} as message
+          where message.campaign_id = touch.campaign_id and message.contact_id = touch.contact_id
+            and message.event_type in ('send', 'holdout') and message.occurred_on <= {{ as_of_date() }}
+      )
+{%- endmacro %}

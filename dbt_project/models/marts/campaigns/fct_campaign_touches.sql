@@ -3,8 +3,10 @@
     unique_key=['campaign_id', 'contact_id'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['campaign_id', 'contact_id'], 'unique': True}],
-    post_hook="{{ record_rekeyed_through(ref('int_customer_key_changes')) }}",
+    post_hook=["{{ record_rekeyed_through(ref('int_customer_key_changes')) }}", "{{ delete_vanished_touches() }}"],
 ) }}
+-- the campaign message facts note the contacts a corrected message moved away from:
+-- depends_on: {{ ref('int_campaign_messages_sent') }}, {{ ref('fct_interactions') }}
 {# One row per campaign and contact: held out or sent, what they did with the
    message, and whether they ordered (any channel, known to the warehouse)
    within var('campaign_attribution_days') of the send, and for how much (order
@@ -12,9 +14,9 @@
 
    Incremental: a daily build redoes the campaigns whose window is still open, the
    touches with a message loaded since its last build (a late or corrected one),
-   and the touches of the people whose records changed since then (two people
-   found to be one, a record that left): their key and their orders are not what
-   they were. #}
+   the touches of the people whose records changed since then (two people found
+   to be one, a record that left): their key and their orders are not what they
+   were, and those of a contact a corrected message moved away from. #}
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
@@ -28,7 +30,8 @@ int_customer_key_changes as (select * from {{ ref('int_customer_key_changes') }}
 {#- a table built before loaded_at was kept is redone whole, once #}
 {%- set loaded_since = loaded_since_last_build()
         if 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name') else 'true' %}
-{# the contacts whose person a lookup id joined or left since this model's last build #}
+{# the contacts whose person a lookup id joined or left since this model's last build,
+   and those a corrected message moved away from #}
 changed_contacts as (
     select source_customer_id as contact_id
     from int_identity_resolved
@@ -37,6 +40,10 @@ changed_contacts as (
           select unnest(array[customer_key, previous_customer_key]) from int_customer_key_changes
           where key_changed_at > {{ changed_since }}
       )
+    union all
+    select substr(customer_lookup_id, length('campaigns:') + 1)
+    from {{ fact_lookup_moves() }}
+    where customer_lookup_id like 'campaigns:%' and {{ loaded_since }}
 ),
 {% endif %}
 
