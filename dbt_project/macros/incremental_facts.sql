@@ -146,7 +146,8 @@
     {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.fact_lookup_moves') }}
 {%- endmacro %}
 
-{# Created before any fact runs, by int_customer_key_changes, which they all depend on. #}
+{# Created by int_customer_key_changes, which every fact noting moves depends on (the
+   re-key reads it): created once before they run, so parallel facts never race to. #}
 {% macro create_fact_lookup_moves() -%}
     create table if not exists {{ fact_lookup_moves() }} (
         fact text not null,

@@ -1,8 +1,11 @@
+{{ config(materialized='table') }}
 {# Identifiers that are not used to merge, and why (this model shows what was skipped):
    - shared by more records of one source than var('identity_max_records_per_source')
      allows for their type: a family phone on three shop accounts, a store's default e-mail;
    - a phone carried by records with different e-mail addresses: a family's phone
-     seen once in each of several channels, which would chain its members together. #}
+     seen once in each of several channels, which would chain its members together.
+   A table: int_identity_edges reads it twice, and its statistics let the planner
+   see how few identifiers it holds. #}
 {%- set limits = var('identity_max_records_per_source') %}
 with
 

@@ -11,7 +11,11 @@ with
 int_identity_identifiers as (select * from {{ ref('int_identity_identifiers') }}),
 int_identity_ambiguous_identifiers as (select * from {{ ref('int_identity_ambiguous_identifiers') }}),
 
-usable_identifiers as materialized (
+{# read twice, but not materialized: from the tables' statistics the planner sees
+   that most identifiers name one or two records and hashes the self-join. As one
+   copy in a CTE (and the ambiguity check a view computed inside it) it sorted both
+   sides: 2.7 s against 0.75 s at 60,000 customers, the check 0.8 s on its own. #}
+usable_identifiers as not materialized (
     select int_identity_identifiers.*
     from int_identity_identifiers
     left join int_identity_ambiguous_identifiers
