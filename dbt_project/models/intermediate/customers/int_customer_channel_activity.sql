@@ -16,13 +16,14 @@
 
    Incremental: a daily build recounts, from all their fact rows, only the lookup
    ids with fact rows loaded since its last build, so a re-delivered row is counted
-   once, and those a corrected row moved away from (fact_lookup_moves). A row also holds next_seen_at, its first event after the as-of date: a
-   build for a later date recounts the rows whose next event it now includes, and
-   a build for an earlier date (re-running a past day) those whose last event it
-   now excludes. So any date gives what a full rebuild for that date gives, as long
-   as the facts still hold what was loaded after it (they do: only the as-of
-   filter here depends on the date). Rows with events only after the as-of date
-   are kept (events = 0) and left out of the roll-ups. #}
+   once, and those a corrected row moved away from (fact_lookup_moves). A row also
+   holds next_seen_at, its first event after the as-of date: a build for a later
+   date recounts the rows whose next event it now includes, and a build for an
+   earlier date (re-running a past day) those whose last event it now excludes.
+   So any date gives what a full rebuild for that date gives, as long as the
+   facts still hold what was loaded after it (they do: only the as-of filter here
+   depends on the date). Rows with events only after the as-of date are kept
+   (events = 0) and left out of the roll-ups. #}
 with
 
 fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
