@@ -59,15 +59,17 @@ events_as_of as not materialized (
 {%- endset %}
 
 {% if is_incremental() %}
+{#- one watermark query for both tests #}
+{%- set loaded_since = loaded_since_last_build() %}
 {# the as-of tests compare the columns themselves, so the planner can tell from their
    statistics that few rows qualify #}
 lookup_ids_to_recount as (
     select customer_lookup_id from events
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     union
     {# a corrected row that moved away leaves its old lookup id one event short #}
     select customer_lookup_id from {{ fact_lookup_moves() }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     union
     select customer_lookup_id from {{ this }}
     where next_seen_at < {{ as_of_date() }} + 1
