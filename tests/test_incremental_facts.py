@@ -1,7 +1,7 @@
 """Incremental models: a daily build after a day of new data (status changes,
 late returns, two known people found to be one, a device's first login, a new
 order) gives exactly what a full rebuild gives, and leaves untouched rows alone."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -37,6 +37,7 @@ INCREMENTAL_MODELS = {
     "marts.fct_campaign_touches": "campaign_id, contact_id",
     "intermediate.int_campaign_messages_sent": "event_key",
     "intermediate.int_customer_channel_activity": "customer_lookup_id, channel",
+    "intermediate.int_app_device_days": "customer_lookup_id, occurred_on",
     # not incremental, but rolled up from int_customer_channel_activity
     "marts.customer_channels": "customer_key, channel",
     "marts.dim_customers": "customer_key",
@@ -48,6 +49,8 @@ ACTIVITY = ["intermediate.int_customer_channel_activity", "marts.customer_channe
 SPELLS = "select customer_key, spell_number, xmin::text, next_change_on from marts.customer_lifecycle_spells"
 LOOKUP = "select customer_lookup_id, customer_key from intermediate.int_customer_lookup"
 # what the daily build stamped as changed (the full build stamped every id, earlier)
+# the next day's propensity features (the table also holds the first build's day)
+FEATURES = f"select * from ml.customer_features where as_of_date = '{NEXT_DAY}' order by customer_key"
 KEY_CHANGES = ("select customer_lookup_id, customer_key from intermediate.int_customer_key_changes"
                " where key_changed_at > (select min(key_changed_at) from intermediate.int_customer_key_changes)")
 
@@ -75,8 +78,8 @@ def load_next_day(warehouse):
     returns store sale R1; Eve binds Ann's phone on social (two known people are
     one); device D3 is logged in on by Di for the first time; ticket T2 gets its
     score; Cy places a new web order with two items; the app's file re-delivers
-    session A1 an hour later on device D2 (a corrected version) and corrects login
-    A3 to a session that names nobody; a stale version of order 11 and of receipt
+    session A1 an hour later on device D2 (a corrected version), session A5 a day
+    later on the same device, and corrects login A3 to a session that names nobody; a stale version of order 11 and of receipt
     R4 arrive late and change nothing; Bob's SMS is delivered, the campaign file
     re-delivers Ann's e-mail and open, moves Cy's holdout to contact K5, and has a
     send to Bob dated the day after (beyond the as-of date); a ticket from
@@ -110,6 +113,7 @@ def load_next_day(warehouse):
         Batch("app", t["app_events"], pd.DataFrame([
             _app_event("A6", "D3", "login", customer_id=4, at=day),
             _app_event("A1", "D2", at="2026-03-01T11:00:00Z"),  # and on the device it was really on
+            _app_event("A5", "D3", at="2026-03-02T10:00:00Z"),  # on the day it really was
             _app_event("A3", "D2"),  # corrected: it was a session, not Bob's e-mail login
         ]),
               NEXT_DAY, source_file=("app_events_next.jsonl", "fixture-next")),
@@ -168,6 +172,7 @@ def daily(warehouse, workspace):
     after["spells"] = query(warehouse, SPELLS)
     after["lookup"] = dict(query(warehouse, LOOKUP))
     after["key_changes"] = dict(query(warehouse, KEY_CHANGES))
+    after["features"] = query(warehouse, FEATURES)
     incremental = snapshot(warehouse)
     run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"], warehouse, workspace, NEXT_DAY)
     return incremental, snapshot(warehouse), before, after
@@ -177,6 +182,13 @@ def daily(warehouse, workspace):
 def test_a_daily_build_equals_a_full_rebuild(daily, table):
     incremental, full, _, _ = daily
     assert incremental[table] == full[table]
+
+
+def test_the_daily_builds_features_equal_a_full_rebuilds(daily, warehouse):
+    """customer_features reads the incremental tables (the app windows int_app_device_days)."""
+    _, _, _, after = daily
+    assert len(after["features"]) >= 5
+    assert after["features"] == query(warehouse, FEATURES)
 
 
 def test_every_rebuilt_incremental_table_has_planner_statistics(daily, warehouse):
@@ -252,17 +264,24 @@ def test_the_next_days_changes_reach_the_facts(daily, warehouse):
 
 def test_a_corrected_row_that_moves_to_another_lookup_id_leaves_the_old_ones_counts(daily, warehouse):
     """Order 12 moved from Bob's account to Cy's, session A1 from device D1 to D2,
-    Cy's holdout from contact K3 to K5: the facts noted where each came from, and
-    the old lookup ids were recounted (D1 keeps its login) or, with nothing left,
-    dropped (Bob's account, K3 and its touch)."""
-    assert set(query(warehouse, "select fact, customer_lookup_id from intermediate.fact_lookup_moves")) == {
-        ("marts.fct_orders", "shop:2"), ("marts.fct_interactions", "device:D1"),
-        ("intermediate.int_campaign_messages_sent", "campaigns:K3")}
+    session A5 to another day on D3, Cy's holdout from contact K3 to K5: the facts
+    noted where each came from (fct_interactions with the day), and the old lookup
+    ids and days were recounted (D1 keeps its login) or, with nothing left,
+    dropped (Bob's account, K3 and its touch, D1's and D3's first day)."""
+    march_1, march_2, april_1 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 4, 1)
+    assert set(query(warehouse, "select fact, customer_lookup_id, occurred_on from intermediate.fact_lookup_moves")) \
+        == {("marts.fct_orders", "shop:2", None), ("marts.fct_interactions", "device:D1", march_1),
+            ("marts.fct_interactions", "device:D3", march_1),
+            ("intermediate.int_campaign_messages_sent", "campaigns:K3", None)}
     assert query(warehouse, "select customer_lookup_id, events from intermediate.int_customer_channel_activity"
                             " where customer_lookup_id in ('shop:2', 'shop:3', 'device:D1', 'device:D2')"
                             " order by 1") == [("device:D1", 1), ("device:D2", 3), ("shop:3", 2)]
     assert query(warehouse, "select contact_id from marts.fct_campaign_touches where campaign_id = 'C1'"
                             " order by 1") == [("K1",), ("K2",), ("K5",)]
+    assert query(warehouse, "select customer_lookup_id, occurred_on, events, sessions"
+                            " from intermediate.int_app_device_days order by 1, 2") == [
+        ("device:D1", march_2, 1, 0), ("device:D2", march_1, 2, 2), ("device:D2", date(2026, 3, 5), 1, 0),
+        ("device:D3", march_2, 1, 1), ("device:D3", april_1, 1, 0)]
 
 
 def test_a_closed_campaigns_touch_is_redone_when_its_contact_turns_out_to_be_someone(daily, warehouse):

@@ -120,25 +120,29 @@
 {%- endmacro %}
 
 {# A corrected fact row can move to another lookup id (an order re-sent under another
-   customer, an event under another device or contact). A model that recounts the
-   lookup ids with rows loaded since its last build then sees the new one only, and
-   the old one keeps counting the row. So the facts it reads are built with this
-   strategy: delete+insert that first notes, in `fact_lookup_moves`, the lookup id
-   each replaced row leaves, stamped with the replacing row's loaded_at, so a reader
-   takes the moves by the same watermark as the rows (`loaded_since_last_build`).
-   The note is in the transaction that moves the row. Moves are rare corrections;
-   the table is never pruned. #}
+   customer, an event under another device or contact) or, for a fact that names its
+   day column (meta `moves_note_day`), to another day. A model that recounts the lookup
+   ids (or lookup id's days) with rows loaded since its last build then sees the new
+   one only, and the old one keeps counting the row. So the facts it reads are built
+   with this strategy: delete+insert that first notes, in `fact_lookup_moves`, the
+   lookup id (and day) each replaced row leaves, stamped with the replacing row's
+   loaded_at, so a reader takes the moves by the same watermark as the rows
+   (`loaded_since_last_build`). The note is in the transaction that moves the row.
+   Moves are rare corrections; the table is never pruned. #}
 {% macro get_incremental_delete_insert_noting_moves_sql(arg_dict) -%}
     {%- set unique_key, fact = arg_dict['unique_key'], arg_dict['target_relation'] -%}
-    insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, loaded_at)
-    select distinct '{{ fact.schema }}.{{ fact.identifier }}', built.customer_lookup_id, replacement.loaded_at
+    {%- set day = config.meta_get('moves_note_day') -%}
+    insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, occurred_on, loaded_at)
+    select distinct '{{ fact.schema }}.{{ fact.identifier }}', built.customer_lookup_id,
+        {{ 'built.' ~ day if day else 'cast(null as date)' }}, replacement.loaded_at
     from {{ fact }} as built
     inner join {{ arg_dict['temp_relation'] }} as replacement
         on {% for key in ([unique_key] if unique_key is string else unique_key) -%}
             {{ 'and ' if not loop.first }}built.{{ key }} = replacement.{{ key }}
         {% endfor -%}
-    where built.customer_lookup_id is distinct from replacement.customer_lookup_id
-      and built.customer_lookup_id is not null;
+    where built.customer_lookup_id is not null
+      and (built.customer_lookup_id is distinct from replacement.customer_lookup_id
+           {%- if day %} or built.{{ day }} is distinct from replacement.{{ day }}{% endif %});
     {{ get_incremental_delete_insert_sql(arg_dict) }}
 {%- endmacro %}
 
@@ -147,13 +151,16 @@
 {%- endmacro %}
 
 {# Created by int_customer_key_changes, which every fact noting moves depends on (the
-   re-key reads it): created once before they run, so parallel facts never race to. #}
+   re-key reads it): created once before they run, so parallel facts never race to.
+   occurred_on is null for a fact that notes no day, and in moves noted before days were. #}
 {% macro create_fact_lookup_moves() -%}
     create table if not exists {{ fact_lookup_moves() }} (
         fact text not null,
         customer_lookup_id text not null,
+        occurred_on date,
         loaded_at timestamptz not null
-    )
+    );
+    alter table {{ fact_lookup_moves() }} add column if not exists occurred_on date
 {%- endmacro %}
 
 {# An imported file replaces its source's earlier version (stg_imports__transactions

@@ -13,7 +13,8 @@
    (customer_key): a record first seen after the date does not count.
 
    Cost: the windowed counts read only each channel's interactions of its
-   window, by fct_interactions' (channel, occurred_on) index. What looks past
+   window, by fct_interactions' (channel, occurred_on) index, and the app's as
+   device-days (int_app_device_days, a fifth of the rows). What looks past
    every window (days since the last social interaction or app event, ever
    unsubscribed) is one probe per lookup id of fct_interactions'
    (customer_lookup_id, occurred_on) index, and a device's first login comes from
@@ -34,6 +35,7 @@ with
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
 int_customer_lookup as not materialized (select * from {{ ref('int_customer_lookup') }}),
 int_app_devices_resolved as (select * from {{ ref('int_app_devices_resolved') }}),
+int_app_device_days as not materialized (select * from {{ ref('int_app_device_days') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 fct_orders as not materialized (select * from {{ ref('fct_orders') }}),
 fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
@@ -118,14 +120,13 @@ money as (
     group by feature_dates.as_of_date, int_customer_transactions.customer_key
 ),
 
-{# the interactions of the longest window (180 days); social and app counts look back
-   90 days only. Inlined into each channel's reader, which filters on channel and
+{# the interactions of the longest window (180 days); social counts look back
+   90 days only (app counts read int_app_device_days). Inlined into each channel's reader, which filters on channel and
    occurred_on itself, so the (channel, occurred_on) index reads just its days #}
 interactions_in_windows as not materialized (
     select
         feature_dates.as_of_date,
         fct_interactions.customer_key,
-        fct_interactions.customer_lookup_id,
         fct_interactions.channel,
         fct_interactions.event_type,
         fct_interactions.engagement_seconds,
@@ -229,25 +230,30 @@ last_app_events as (
     group by feature_dates.as_of_date, device_first_logins.customer_key
 ),
 
+{# a device's days in the 90-day windows, counted per type in int_app_device_days #}
 app as (
     select
-        interactions_in_windows.as_of_date,
-        interactions_in_windows.customer_key,
-        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'session_start'
-            then 1 else 0 end) as app_sessions_30d,
-        sum(case when interactions_in_windows.days_before >= 30 and interactions_in_windows.days_before < 90
-                  and interactions_in_windows.event_type = 'session_start' then 1 else 0 end) as app_sessions_30_90d,
-        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'product_view'
-            then 1 else 0 end) as app_product_views_30d,
-        sum(case when interactions_in_windows.days_before < 30 and interactions_in_windows.event_type = 'cart_add'
-            then 1 else 0 end) as app_cart_adds_30d
-    from interactions_in_windows
+        feature_dates.as_of_date,
+        device_first_logins.customer_key,
+        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.sessions else 0 end)
+            as app_sessions_30d,
+        sum(case when {{ days_before.format(column='app_days.occurred_on') }} >= 30 then app_days.sessions else 0 end)
+            as app_sessions_30_90d,
+        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.product_views else 0 end)
+            as app_product_views_30d,
+        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.cart_adds else 0 end)
+            as app_cart_adds_30d
+    from int_app_device_days as app_days
+    inner join feature_dates
+        on app_days.occurred_on <= feature_dates.as_of_date
+        and app_days.occurred_on > {{ dbt.dateadd('day', -90, 'feature_dates.as_of_date') }}
     inner join device_first_logins
-        on interactions_in_windows.customer_lookup_id = device_first_logins.customer_lookup_id
-        and device_first_logins.first_login_on <= interactions_in_windows.as_of_date
-    where interactions_in_windows.channel = 'app'
-      and interactions_in_windows.occurred_on > {{ dbt.dateadd('day', -90, 'interactions_in_windows.as_of_date') }}
-    group by interactions_in_windows.as_of_date, interactions_in_windows.customer_key
+        on app_days.customer_lookup_id = device_first_logins.customer_lookup_id
+        and device_first_logins.first_login_on <= feature_dates.as_of_date
+    {# the same days as literals, so the planner reads the rows of these days only #}
+    where app_days.occurred_on > {{ dbt.dateadd('day', -90, "cast('" ~ (dates | min) ~ "' as date)") }}
+      and app_days.occurred_on <= cast('{{ dates | max }}' as date)
+    group by feature_dates.as_of_date, device_first_logins.customer_key
 ),
 
 campaign_responses as (

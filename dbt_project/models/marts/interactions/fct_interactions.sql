@@ -2,6 +2,7 @@
     materialized='incremental',
     unique_key='interaction_key',
     incremental_strategy='delete_insert_noting_moves',
+    meta={'moves_note_day': 'occurred_on'},
     indexes=[{'columns': ['interaction_key'], 'unique': True},
              {'columns': ['customer_lookup_id', 'occurred_on', 'channel', 'occurred_at', 'loaded_at']},
              {'columns': ['channel', 'occurred_on']}, {'columns': ['loaded_at']}],
