@@ -48,9 +48,9 @@ INCREMENTAL_MODELS = {
 ACTIVITY = ["intermediate.int_customer_channel_activity", "marts.customer_channels", "marts.dim_customers"]
 SPELLS = "select customer_key, spell_number, xmin::text, next_change_on from marts.customer_lifecycle_spells"
 LOOKUP = "select customer_lookup_id, customer_key from intermediate.int_customer_lookup"
-# what the daily build stamped as changed (the full build stamped every id, earlier)
 # the next day's propensity features (the table also holds the first build's day)
 FEATURES = f"select * from ml.customer_features where as_of_date = '{NEXT_DAY}' order by customer_key"
+# what the daily build stamped as changed (the full build stamped every id, earlier)
 KEY_CHANGES = ("select customer_lookup_id, customer_key from intermediate.int_customer_key_changes"
                " where key_changed_at > (select min(key_changed_at) from intermediate.int_customer_key_changes)")
 
@@ -79,12 +79,12 @@ def load_next_day(warehouse):
     one); device D3 is logged in on by Di for the first time; ticket T2 gets its
     score; Cy places a new web order with two items; the app's file re-delivers
     session A1 an hour later on device D2 (a corrected version), session A5 a day
-    later on the same device, and corrects login A3 to a session that names nobody; a stale version of order 11 and of receipt
-    R4 arrive late and change nothing; Bob's SMS is delivered, the campaign file
-    re-delivers Ann's e-mail and open, moves Cy's holdout to contact K5, and has a
-    send to Bob dated the day after (beyond the as-of date); a ticket from
-    zed@x.com with Zoe's phone shows contact K9 is Zoe, who ordered within C9's
-    closed window."""
+    later on the same device, and corrects login A3 to a session that names
+    nobody; a stale version of order 11 and of receipt R4 arrive late and change
+    nothing; Bob's SMS is delivered, the campaign file re-delivers Ann's e-mail
+    and open, moves Cy's holdout to contact K5, and has a send to Bob dated the
+    day after (beyond the as-of date); a ticket from zed@x.com with Zoe's phone
+    shows contact K9 is Zoe, who ordered within C9's closed window."""
     t = RAW_TABLES
     day = "2026-04-01T10:00:00Z"
     items = pd.DataFrame([dict(order_item_id=130 + i, order_id=13, product_id=7, quantity=1, unit_price="12.50",
@@ -185,7 +185,8 @@ def test_a_daily_build_equals_a_full_rebuild(daily, table):
 
 
 def test_the_daily_builds_features_equal_a_full_rebuilds(daily, warehouse):
-    """customer_features reads the incremental tables (the app windows int_app_device_days)."""
+    """The features read the incremental tables (the app windows int_app_device_days):
+    built on the daily build's, they equal those built on the full rebuild's."""
     _, _, _, after = daily
     assert len(after["features"]) >= 5
     assert after["features"] == query(warehouse, FEATURES)

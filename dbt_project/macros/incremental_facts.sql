@@ -122,8 +122,8 @@
 {# A corrected fact row can move to another lookup id (an order re-sent under another
    customer, an event under another device or contact) or, for a fact that names its
    day column (meta `moves_note_day`), to another day. A model that recounts the lookup
-   ids (or lookup id's days) with rows loaded since its last build then sees the new
-   one only, and the old one keeps counting the row. So the facts it reads are built
+   ids (or their days) with rows loaded since its last build then sees the new one
+   only, and the old one keeps counting the row. So the facts it reads are built
    with this strategy: delete+insert that first notes, in `fact_lookup_moves`, the
    lookup id (and day) each replaced row leaves, stamped with the replacing row's
    loaded_at, so a reader takes the moves by the same watermark as the rows

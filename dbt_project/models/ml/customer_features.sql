@@ -13,8 +13,8 @@
    (customer_key): a record first seen after the date does not count.
 
    Cost: the windowed counts read only each channel's interactions of its
-   window, by fct_interactions' (channel, occurred_on) index, and the app's as
-   device-days (int_app_device_days, a fifth of the rows). What looks past
+   window, by fct_interactions' (channel, occurred_on) index; the app's come
+   from int_app_device_days (a row per device and day: a fifth of the rows). What looks past
    every window (days since the last social interaction or app event, ever
    unsubscribed) is one probe per lookup id of fct_interactions'
    (customer_lookup_id, occurred_on) index, and a device's first login comes from
@@ -121,8 +121,9 @@ money as (
 ),
 
 {# the interactions of the longest window (180 days); social counts look back
-   90 days only (app counts read int_app_device_days). Inlined into each channel's reader, which filters on channel and
-   occurred_on itself, so the (channel, occurred_on) index reads just its days #}
+   90 days only (app counts read int_app_device_days). Inlined into each channel's
+   reader, which filters on channel and occurred_on itself, so the
+   (channel, occurred_on) index reads just its days #}
 interactions_in_windows as not materialized (
     select
         feature_dates.as_of_date,
@@ -250,7 +251,7 @@ app as (
     inner join device_first_logins
         on app_days.customer_lookup_id = device_first_logins.customer_lookup_id
         and device_first_logins.first_login_on <= feature_dates.as_of_date
-    {# the same days as literals, so the planner reads the rows of these days only #}
+    {# the same days as literals, so the planner estimates the days' rows from the column's statistics #}
     where app_days.occurred_on > {{ dbt.dateadd('day', -90, "cast('" ~ (dates | min) ~ "' as date)") }}
       and app_days.occurred_on <= cast('{{ dates | max }}' as date)
     group by feature_dates.as_of_date, device_first_logins.customer_key
