@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from c360.access import TRANSFORMER
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import DbtFailed, build_warehouse, run_dbt
@@ -163,9 +164,12 @@ def daily(warehouse, workspace):
     # next one finds no new merge, and the facts must still catch up on that one's.
     run_dbt(["run", "--select", "+int_customer_key_changes"], warehouse, workspace, NEXT_DAY,
             extra_vars={"incremental_lookback_hours": 0})
-    # as in a warehouse built before the facts noted moves: the build creates the table first
-    with warehouse.connect() as conn, conn.cursor() as cur:
+    # as in a warehouse built before the facts noted the day a row leaves: the build must
+    # add the column before any fact writes it
+    with warehouse.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
         cur.execute("drop table intermediate.fact_lookup_moves")
+        cur.execute("create table intermediate.fact_lookup_moves"
+                    " (fact text not null, customer_lookup_id text not null, loaded_at timestamptz not null)")
     run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, workspace, NEXT_DAY,
             extra_vars={"incremental_lookback_hours": 0})
     after = {name: row_version(warehouse, *where) for name, where in watched.items()}
