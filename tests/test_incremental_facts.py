@@ -29,6 +29,8 @@ INCREMENTAL_MODELS = {
     "staging.stg_social__events": "event_id",
     "staging.stg_campaigns__message_events": "event_id",
     "intermediate.int_app_logins": "event_id",
+    "intermediate.int_identity_records": "record_id",
+    "intermediate.int_identity_identifiers": "record_id, identifier_type, identifier_value",
     "intermediate.int_identity_components": "record_id",
     "intermediate.int_orders_unioned": "order_key",
     "marts.fct_orders": "order_key",
@@ -154,7 +156,14 @@ def daily(warehouse, workspace):
                "activity of a rekeyed record": ("intermediate.int_customer_channel_activity",
                                                 "customer_lookup_id = 'social:o2'"),
                "activity of a new event": ("intermediate.int_customer_channel_activity",
-                                           "customer_lookup_id = 'campaigns:K2'")}
+                                           "customer_lookup_id = 'campaigns:K2'"),
+               # identity redoes the records with new rows (Eve's follower) and no others
+               "untouched record": ("intermediate.int_identity_records", "record_id = 'shop:1'"),
+               "identifier of an untouched record": ("intermediate.int_identity_identifiers",
+                                                     "record_id = 'shop:1' and identifier_type = 'email'"),
+               "touched record": ("intermediate.int_identity_records", "record_id = 'social:o2'"),
+               "identifier of a touched record": ("intermediate.int_identity_identifiers",
+                                                  "record_id = 'social:o2' and identifier_type = 'unionid'")}
     before = {name: row_version(warehouse, *where) for name, where in watched.items()}
     before["spells"] = query(warehouse, SPELLS)
     before["lookup"] = dict(query(warehouse, LOOKUP))
@@ -212,6 +221,10 @@ def test_the_daily_build_rewrites_only_what_changed(daily):
     assert after["rekeyed"] != before["rekeyed"]
     assert after["activity of a rekeyed record"] == before["activity of a rekeyed record"]
     assert after["activity of a new event"] != before["activity of a new event"]
+    for untouched in ("untouched record", "identifier of an untouched record"):
+        assert after[untouched] == before[untouched]
+    for touched in ("touched record", "identifier of a touched record"):
+        assert after[touched] != before[touched]
 
 
 def test_the_key_changes_are_the_lookup_ids_new_rekeyed_or_gone(daily):

@@ -34,14 +34,25 @@
 {%- endmacro %}
 
 {# Staging tables are incremental (but imported transactions): as views they sorted
-   and normalised their whole raw table on every read, by the facts, identity and tests. #}
-{% macro incremental_staging_config(key) -%}
-    {{ return({
+   and normalised their whole raw table on every read, by the facts, identity and tests.
+   A table whose rows belong to an identity record of `record_source` through
+   `record_column` (a receipt to its till customer) indexes that column, so identity
+   can re-read one record's rows, and notes the record a corrected row leaves. #}
+{% macro incremental_staging_config(key, record_source=none, record_column=none) -%}
+    {%- set config = {
         'materialized': 'incremental',
         'unique_key': key,
         'incremental_strategy': 'delete+insert',
         'indexes': [{'columns': [key], 'unique': True}, {'columns': ['loaded_at']}],
-    }) }}
+    } -%}
+    {%- if record_source -%}
+        {%- do config.update({
+            'incremental_strategy': 'delete_insert_noting_moves',
+            'meta': {'moves_note_record': [record_source, record_column]},
+        }) -%}
+        {%- do config['indexes'].append({'columns': [record_column]}) -%}
+    {%- endif -%}
+    {{ return(config) }}
 {%- endmacro %}
 
 {# The newest version of each event in an append-only raw event stream, whose
@@ -128,20 +139,24 @@
    lookup id (and day) each replaced row leaves, stamped with the replacing row's
    loaded_at, so a reader takes the moves by the same watermark as the rows
    (`loaded_since_last_build`). The note is in the transaction that moves the row.
+   A staging table has no lookup id column: it names the record its rows belong to
+   (meta `moves_note_record`: source and column, see incremental_staging_config).
    Moves are rare corrections; the table is never pruned. #}
 {% macro get_incremental_delete_insert_noting_moves_sql(arg_dict) -%}
     {%- set unique_key, fact = arg_dict['unique_key'], arg_dict['target_relation'] -%}
     {%- set day = config.meta_get('moves_note_day') -%}
+    {%- set record = config.meta_get('moves_note_record') -%}
+    {%- set lookup = "'" ~ record[0] ~ ":' || {row}." ~ record[1] if record else '{row}.customer_lookup_id' -%}
     insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, occurred_on, loaded_at)
-    select distinct '{{ fact.schema }}.{{ fact.identifier }}', built.customer_lookup_id,
+    select distinct '{{ fact.schema }}.{{ fact.identifier }}', {{ lookup | replace('{row}', 'built') }},
         {{ 'built.' ~ day if day else 'cast(null as date)' }}, replacement.loaded_at
     from {{ fact }} as built
     inner join {{ arg_dict['temp_relation'] }} as replacement
         on {% for key in ([unique_key] if unique_key is string else unique_key) -%}
             {{ 'and ' if not loop.first }}built.{{ key }} = replacement.{{ key }}
         {% endfor -%}
-    where built.customer_lookup_id is not null
-      and (built.customer_lookup_id is distinct from replacement.customer_lookup_id
+    where {{ lookup | replace('{row}', 'built') }} is not null
+      and ({{ lookup | replace('{row}', 'built') }} is distinct from {{ lookup | replace('{row}', 'replacement') }}
            {%- if day %} or built.{{ day }} is distinct from replacement.{{ day }}{% endif %});
     {{ get_incremental_delete_insert_sql(arg_dict) }}
 {%- endmacro %}
@@ -150,9 +165,9 @@
     {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.fact_lookup_moves') }}
 {%- endmacro %}
 
-{# Created by int_customer_key_changes, which every fact noting moves depends on (the
-   re-key reads it): created once before they run, so parallel facts never race to.
-   occurred_on is null for a fact that notes no day, and in moves noted before days were. #}
+{# Created when a dbt command starts (on-run-start), once before any model notes a
+   move, so parallel models never race to. occurred_on is null for a table that notes
+   no day, and in moves noted before days were. #}
 {% macro create_fact_lookup_moves() -%}
     create table if not exists {{ fact_lookup_moves() }} (
         fact text not null,

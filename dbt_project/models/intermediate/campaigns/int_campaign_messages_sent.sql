@@ -11,8 +11,6 @@
    contact's campaign events without reading the whole campaign history.
    Incremental: a daily build adds what was loaded since the last one. No
    customer_key: who a contact is today is looked up when the counts are rolled up. #}
--- it notes its moves in the table int_customer_key_changes creates (see fact_lookup_moves):
--- depends_on: {{ ref('int_customer_key_changes') }}
 with
 
 stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_events') }}),

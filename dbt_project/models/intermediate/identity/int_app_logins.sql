@@ -2,8 +2,9 @@
 {{ config(
     materialized='incremental',
     unique_key='event_id',
-    incremental_strategy='delete+insert',
-    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['loaded_at']}],
+    incremental_strategy='delete_insert_noting_moves',
+    meta={'moves_note_record': ['app', 'app_account_id']},
+    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['loaded_at']}, {'columns': ['app_account_id']}],
     post_hook="delete from {{ this }} where not (" ~ read_by_identity ~ ")",
 ) }}
 {# The app events identity reads: every login, and any other event that names an
@@ -11,7 +12,8 @@
    About 1% of app events: read from stg_app__events, each reader scanned every app
    event for them. Incremental: a daily build takes the events loaded since the
    last one, and also the new version of an event it holds, which replaces the old
-   one; a post-hook then drops such a version if identity no longer reads it. #}
+   one; a post-hook then drops such a version if identity no longer reads it. The
+   app account a corrected event leaves is noted (see incremental_staging_config). #}
 with
 
 stg_app__events as (select * from {{ ref('stg_app__events') }}),

@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['customer_lookup_id'], 'unique': True}, {'columns': ['key_changed_at']}],
-    post_hook=["{{ create_rekey_watermarks() }}", "{{ create_fact_lookup_moves() }}"],
+    post_hook="{{ create_rekey_watermarks() }}",
 ) }}
 {# When each lookup id last got the customer_key it has now (int_customer_lookup),
    so the incremental facts re-key only the rows whose person changed since they

@@ -1,9 +1,19 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['record_id'], 'unique': True}],
+    post_hook="delete from {{ this }} where loaded_at is null",
+) }}
 {# One row per person-like record in a source: a shop account, a POS member
    card (or a phone seen at the till without a card), a social follower, an app
    account a device logged in with, a contact of the e-mail/SMS tool, the
    e-mail (or else phone) a service ticket came from, a customer id of an
-   imported transactions file. #}
+   imported transactions file. loaded_at: when its newest source row was loaded.
+   Incremental: a daily build redoes the touched records (see identity_records.sql)
+   and every imported one (a new version of the file replaces the old). #}
+{%- set only_touched = identity_rebuilds_touched_records() %}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
@@ -15,13 +25,25 @@ stg_campaigns__message_events as (select * from {{ ref('stg_campaigns__message_e
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 
+{% if only_touched %}
+touched_records as (
+    {{ identity_touched_records(identity_record_sources() + [('social', ref('stg_social__events'), 'openid')]) }}
+    union
+    select source, source_customer_id from {{ this }} where source = 'import'
+    union
+    select 'import', import_customer_id from stg_imports__transactions
+),
+{% endif %}
+
 shop_records as (
     select
         'shop:' || cast(customer_id as {{ dbt.type_string() }}) as record_id,
         'shop' as source,
         cast(customer_id as {{ dbt.type_string() }}) as source_customer_id,
-        created_at as first_seen_at
+        created_at as first_seen_at,
+        loaded_at
     from stg_shop__customers
+    where {{ is_touched_record(only_touched, 'shop', 'customer_id', dbt.type_bigint()) }}
 ),
 
 pos_records as (
@@ -29,15 +51,17 @@ pos_records as (
         'pos:' || pos_customer_id as record_id,
         'pos' as source,
         pos_customer_id as source_customer_id,
-        min(purchased_at) as first_seen_at
+        min(purchased_at) as first_seen_at,
+        max(loaded_at) as loaded_at
     from stg_pos__receipts
-    where pos_customer_id is not null
+    where pos_customer_id is not null and {{ is_touched_record(only_touched, 'pos', 'pos_customer_id') }}
     group by pos_customer_id
 ),
 
 first_social_event as (
-    select openid, min(occurred_at) as first_event_at
+    select openid, min(occurred_at) as first_event_at, max(loaded_at) as loaded_at
     from stg_social__events
+    where {{ is_touched_record(only_touched, 'social', 'openid') }}
     group by openid
 ),
 
@@ -47,10 +71,12 @@ social_records as (
         'social' as source,
         stg_social__followers.openid as source_customer_id,
         coalesce(stg_social__followers.followed_at, first_social_event.first_event_at,
-                 stg_social__followers.updated_at) as first_seen_at
+                 stg_social__followers.updated_at) as first_seen_at,
+        greatest(stg_social__followers.loaded_at, first_social_event.loaded_at) as loaded_at
     from stg_social__followers
     left join first_social_event
         on stg_social__followers.openid = first_social_event.openid
+    where {{ is_touched_record(only_touched, 'social', 'stg_social__followers.openid') }}
 ),
 
 app_records as (
@@ -58,9 +84,10 @@ app_records as (
         'app:' || app_account_id as record_id,
         'app' as source,
         app_account_id as source_customer_id,
-        min(occurred_at) as first_seen_at
+        min(occurred_at) as first_seen_at,
+        max(loaded_at) as loaded_at
     from int_app_logins
-    where app_account_id is not null
+    where app_account_id is not null and {{ is_touched_record(only_touched, 'app', 'app_account_id') }}
     group by app_account_id
 ),
 
@@ -69,8 +96,10 @@ campaign_records as (
         'campaigns:' || contact_id as record_id,
         'campaigns' as source,
         contact_id as source_customer_id,
-        min(occurred_at) as first_seen_at
+        min(occurred_at) as first_seen_at,
+        max(loaded_at) as loaded_at
     from stg_campaigns__message_events
+    where {{ is_touched_record(only_touched, 'campaigns', 'contact_id') }}
     group by contact_id
 ),
 
@@ -79,9 +108,10 @@ service_records as (
         'service:' || service_customer_id as record_id,
         'service' as source,
         service_customer_id as source_customer_id,
-        min(opened_at) as first_seen_at
+        min(opened_at) as first_seen_at,
+        max(loaded_at) as loaded_at
     from stg_service__tickets
-    where service_customer_id is not null
+    where service_customer_id is not null and {{ is_touched_record(only_touched, 'service', 'service_customer_id') }}
     group by service_customer_id
 ),
 
@@ -90,12 +120,13 @@ import_records as (
         'import:' || import_customer_id as record_id,
         'import' as source,
         import_customer_id as source_customer_id,
-        min(ordered_at) as first_seen_at
+        min(ordered_at) as first_seen_at,
+        max(loaded_at) as loaded_at
     from stg_imports__transactions
     group by import_customer_id
 ),
 
-final as (
+records as (
     select * from shop_records
     union all
     select * from pos_records
@@ -109,6 +140,25 @@ final as (
     select * from service_records
     union all
     select * from import_records
+),
+
+{# a touched record left with no rows: a row of nulls but its id, which replaces the
+   table's and is then deleted (post-hook) #}
+final as (
+    {%- if only_touched %}
+    select
+        touched_records.source || ':' || touched_records.source_customer_id as record_id,
+        records.source,
+        records.source_customer_id,
+        records.first_seen_at,
+        records.loaded_at
+    from touched_records
+    left join records
+        on touched_records.source = records.source
+        and touched_records.source_customer_id = records.source_customer_id
+    {%- else %}
+    select * from records
+    {%- endif %}
 )
 
 select * from final

@@ -1,4 +1,4 @@
-{{ config(**incremental_staging_config('event_id')) }}
+{{ config(**incremental_staging_config('event_id', 'campaigns', 'contact_id')) }}
 with
 
 source as (

@@ -1,4 +1,4 @@
-{{ config(**incremental_staging_config('receipt_id')) }}
+{{ config(**incremental_staging_config('receipt_id', 'pos', 'pos_customer_id')) }}
 with
 
 source as (

@@ -1,4 +1,4 @@
-{{ config(**incremental_staging_config('ticket_id')) }}
+{{ config(**incremental_staging_config('ticket_id', 'service', 'service_customer_id')) }}
 with
 
 source as (

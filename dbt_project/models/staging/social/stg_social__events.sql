@@ -1,4 +1,4 @@
-{{ config(**incremental_staging_config('event_id')) }}
+{{ config(**incremental_staging_config('event_id', 'social', 'openid')) }}
 with
 
 source as (
