@@ -6,6 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
+from c360.access import TRANSFORMER
 from c360.loader import Batch, publish_batch
 from c360.raw_tables import RAW_TABLES
 from c360.transform import run_dbt
@@ -15,6 +16,8 @@ from fixtures import AS_OF, _customer, _message
 NEXT_DAY = AS_OF + timedelta(days=1)
 IDENTITY = ["run", "--select", "+int_identity_components"]
 COMPONENTS = "select record_id, component_id, neighbours_md5 from intermediate.int_identity_components order by 1"
+RECORDS_AND_IDENTIFIERS = ("select * from intermediate.int_identity_records order by record_id",
+                           "select * from intermediate.int_identity_identifiers order by 1, 2, 3")
 
 
 def campaign_contacts(events, day, file):
@@ -101,3 +104,31 @@ def test_a_person_whose_links_did_not_change_is_not_rewritten(walked):
     *_, di_before, di_after = walked
     assert len(di_before) == 2
     assert di_after == di_before
+
+
+@pytest.fixture(scope="module")
+def upgraded(warehouse, workspace):
+    """(records and identifiers after the first daily build of tables made before they
+    kept loaded_at, after a full rebuild). That day also moves Bob's campaign message
+    E3 to a new contact K6, so K3 is left with nothing."""
+    empty_warehouse(warehouse)
+    load_first_day(warehouse)
+    run_dbt(IDENTITY, warehouse, workspace, AS_OF)
+    with warehouse.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
+        for table in ("int_identity_records", "int_identity_identifiers"):
+            cur.execute(f"alter table intermediate.{table} drop column loaded_at")
+    load_next_day(warehouse)
+    publish_batch(warehouse, campaign_contacts([_message("E3", "K6", "send", email="bob@x.com")], NEXT_DAY,
+                                               "campaign_events_fix.csv"))
+    run_dbt(IDENTITY, warehouse, workspace, NEXT_DAY, extra_vars={"incremental_lookback_hours": 0})
+    daily = [query(warehouse, sql) for sql in RECORDS_AND_IDENTIFIERS]
+    run_dbt([*IDENTITY, "--full-refresh"], warehouse, workspace, NEXT_DAY)
+    return daily, [query(warehouse, sql) for sql in RECORDS_AND_IDENTIFIERS]
+
+
+def test_the_first_build_of_tables_without_loaded_at_redoes_every_record_and_drops_the_gone(upgraded):
+    daily, full = upgraded
+    assert daily == full
+    records, identifiers = daily
+    assert {"campaigns:K6"} <= {record_id for record_id, *_ in records}
+    assert "campaigns:K3" not in {record_id for record_id, *_ in records} | {record_id for record_id, *_ in identifiers}

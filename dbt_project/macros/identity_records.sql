@@ -20,7 +20,9 @@
 {%- endmacro %}
 
 {# Whether this build rebuilds only the touched records: not the first build, nor
-   the first after the table gained loaded_at (that one rebuilds every record). #}
+   the first of a table made before loaded_at was kept. That one rebuilds every
+   record; the column it adds is null in the rows it leaves, those of records gone
+   from the sources, so the post-hook deletes them too. #}
 {% macro identity_rebuilds_touched_records() -%}
     {{ return(is_incremental() and 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name')) }}
 {%- endmacro %}
