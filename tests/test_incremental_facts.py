@@ -385,12 +385,12 @@ def test_a_declared_constraint_the_table_lacks_is_added_by_the_next_build(daily,
     assert fact_constraints(warehouse) == declared
 
 
-def test_an_interaction_breaking_the_contract_fails_its_build_and_lands_nowhere(
+def test_an_event_breaking_the_contract_fails_its_build_and_lands_nowhere(
         daily, warehouse, workspace, severities_file):
-    """The constraints guard the fact whatever ran before it: an unknown app event type,
-    let past the quality gate (its severity lowered to a warning) and into staging by a
-    `dbt run` (no tests), fails fct_interactions' build naming the constraint, and
-    neither it nor the valid event loaded with it reaches the fact."""
+    """The constraints guard staging whatever ran before it: an unknown app event type,
+    let past the quality gate (its severity lowered to a warning) and built by a
+    `dbt run` (no tests), fails stg_app__events' build naming the constraint, and
+    neither it nor the valid event loaded with it reaches staging or the fact."""
     severities_file({"raw.app_events": {"expect_column_values_to_be_in_set": "warn"}})
     at = "2026-04-01T12:00:00Z"
     batch = Batch("app", RAW_TABLES["app_events"],
@@ -399,9 +399,9 @@ def test_an_interaction_breaking_the_contract_fails_its_build_and_lands_nowhere(
     published = publish_batch(warehouse, batch)
     assert published.rows_loaded == 2
     try:
-        with pytest.raises(DbtFailed, match="violates check constraint \"fct_interactions_event_type_accepted\""):
+        with pytest.raises(DbtFailed, match="violates check constraint \"stg_app__events_event_type_accepted\""):
             run_dbt(["run", "--select", "stg_app__events", "fct_interactions"], warehouse, workspace, NEXT_DAY)
-        assert query(warehouse, "select count(*) from staging.stg_app__events where event_id like 'Z%%'") == [(2,)]
+        assert query(warehouse, "select count(*) from staging.stg_app__events where event_id like 'Z%%'") == [(0,)]
         assert query(warehouse, "select count(*) from marts.fct_interactions where interaction_key like 'app:Z%%'") \
             == [(0,)]
     finally:
