@@ -57,3 +57,22 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{# The model's final rows: `rows` (a CTE with record_id and `columns`), and when only
+   the touched records are redone, a row of nulls but its id for a touched record
+   left with none, which replaces the table's rows of it and is then deleted
+   (post-hook). #}
+{% macro rows_of_touched_records(only_touched, rows, columns) -%}
+    {%- if only_touched -%}
+    select
+        touched_records.source || ':' || touched_records.source_customer_id as record_id,
+        {%- for column in columns %}
+        {{ rows }}.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from touched_records
+    left join {{ rows }}
+        on touched_records.source || ':' || touched_records.source_customer_id = {{ rows }}.record_id
+    {%- else -%}
+    select * from {{ rows }}
+    {%- endif -%}
+{%- endmacro %}

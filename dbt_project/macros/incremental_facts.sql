@@ -147,16 +147,17 @@
     {%- set day = config.meta_get('moves_note_day') -%}
     {%- set record = config.meta_get('moves_note_record') -%}
     {%- set lookup = "'" ~ record[0] ~ ":' || {row}." ~ record[1] if record else '{row}.customer_lookup_id' -%}
+    {%- set built_lookup, replacement_lookup = lookup | replace('{row}', 'built'), lookup | replace('{row}', 'replacement') -%}
     insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, occurred_on, loaded_at)
-    select distinct '{{ fact.schema }}.{{ fact.identifier }}', {{ lookup | replace('{row}', 'built') }},
+    select distinct '{{ fact.schema }}.{{ fact.identifier }}', {{ built_lookup }},
         {{ 'built.' ~ day if day else 'cast(null as date)' }}, replacement.loaded_at
     from {{ fact }} as built
     inner join {{ arg_dict['temp_relation'] }} as replacement
         on {% for key in ([unique_key] if unique_key is string else unique_key) -%}
             {{ 'and ' if not loop.first }}built.{{ key }} = replacement.{{ key }}
         {% endfor -%}
-    where {{ lookup | replace('{row}', 'built') }} is not null
-      and ({{ lookup | replace('{row}', 'built') }} is distinct from {{ lookup | replace('{row}', 'replacement') }}
+    where {{ built_lookup }} is not null
+      and ({{ built_lookup }} is distinct from {{ replacement_lookup }}
            {%- if day %} or built.{{ day }} is distinct from replacement.{{ day }}{% endif %});
     {{ get_incremental_delete_insert_sql(arg_dict) }}
 {%- endmacro %}

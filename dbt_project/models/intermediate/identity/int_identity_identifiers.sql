@@ -128,22 +128,8 @@ identifiers as (
     group by record_id, identifier_type, identifier_value, names_record
 ),
 
-{# a touched record left with no identifiers: a row of nulls but its id, which replaces
-   the table's rows and is then deleted (post-hook) #}
 final as (
-    {%- if only_touched %}
-    select
-        touched_records.source || ':' || touched_records.source_customer_id as record_id,
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        identifiers.names_record,
-        identifiers.loaded_at
-    from touched_records
-    left join identifiers
-        on touched_records.source || ':' || touched_records.source_customer_id = identifiers.record_id
-    {%- else %}
-    select * from identifiers
-    {%- endif %}
+    {{ rows_of_touched_records(only_touched, 'identifiers', ['identifier_type', 'identifier_value', 'names_record', 'loaded_at']) }}
 )
 
 select * from final

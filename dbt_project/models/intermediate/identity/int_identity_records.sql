@@ -146,23 +146,8 @@ records as (
     select * from import_records
 ),
 
-{# a touched record left with no rows: a row of nulls but its id, which replaces the
-   table's and is then deleted (post-hook) #}
 final as (
-    {%- if only_touched %}
-    select
-        touched_records.source || ':' || touched_records.source_customer_id as record_id,
-        records.source,
-        records.source_customer_id,
-        records.first_seen_at,
-        records.loaded_at
-    from touched_records
-    left join records
-        on touched_records.source = records.source
-        and touched_records.source_customer_id = records.source_customer_id
-    {%- else %}
-    select * from records
-    {%- endif %}
+    {{ rows_of_touched_records(only_touched, 'records', ['source', 'source_customer_id', 'first_seen_at', 'loaded_at']) }}
 )
 
 select * from final
