@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -263,18 +263,54 @@ def test_lifecycle_stages_match_pandas(first_run, brand, workspace):
     assert len(set(expected.values())) >= 4  # the brand exercises most rules
 
 
-def test_lifecycle_spells_match_the_rules_applied_day_by_day(first_run, brand, workspace):
+def spells_day_by_day(brand, workspace) -> dict[str, list[tuple]]:
+    """Every known person's spells (expected_spells) from the source systems' orders."""
     rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     orders = orders_per_person(brand, workspace, AS_OF)
     order_days = orders[orders["is_order"]].groupby("customer_key")["day"].apply(list).to_dict()
     first_seen = dict(query(brand, "select customer_key, first_seen_at::date from marts.dim_customers"))
-    expected = {key: expected_spells(first_seen[key], order_days.get(key, []), AS_OF, rules) for key in first_seen}
+    return {key: expected_spells(first_seen[key], order_days.get(key, []), AS_OF, rules) for key in first_seen}
+
+
+def stage_on(spells: list[tuple], day: date) -> str | None:
+    """The stage of the last spell started by `day`; None before the person was known."""
+    started = [stage for started_on, stage, _ in spells if started_on <= day]
+    return started[-1] if started else None
+
+
+def test_lifecycle_spells_match_the_rules_applied_day_by_day(first_run, brand, workspace):
+    expected = spells_day_by_day(brand, workspace)
     built = defaultdict(list)
     for key, *spell in query(brand, "select customer_key, started_on, lifecycle_stage, previous_stage"
                                     " from marts.customer_lifecycle_spells order by customer_key, spell_number"):
         built[key].append(tuple(spell))
     assert dict(built) == expected
     assert sum(len(spells) for spells in expected.values()) > 2 * len(expected)  # most customers move
+
+
+def test_lifecycle_flow_counts_each_person_once_per_period_from_their_stage_before_it_to_their_stage_at_its_end(
+        first_run, brand, workspace):
+    """Per ISO week and calendar month: the stage on the day before the period
+    ('(entered)' if not yet known) against the stage on its last day (the as-of date
+    for the current one), of everyone known by then, from the day-by-day spells."""
+    spells = spells_day_by_day(brand, workspace)
+    first_day = min(person[0][0] for person in spells.values())
+    expected = Counter()
+    for grain in ("week", "month"):
+        start = first_day - timedelta(days=first_day.weekday()) if grain == "week" else first_day.replace(day=1)
+        while start <= AS_OF:
+            following = (start + timedelta(weeks=1) if grain == "week"
+                         else (start.replace(day=28) + timedelta(days=4)).replace(day=1))
+            for person in spells.values():
+                if to_stage := stage_on(person, min(following - timedelta(days=1), AS_OF)):
+                    expected[grain, start, stage_on(person, start - timedelta(days=1)) or "(entered)", to_stage] += 1
+            start = following
+    built = {tuple(flow): customers for *flow, customers in query(
+        brand, "select period_grain, period_start, from_stage, to_stage, customers from marts.lifecycle_flow")}
+    assert built == dict(expected)
+    # some people start two spells within a month: their flow skips the stage between
+    assert any(len({started_on.replace(day=1) for started_on, *_ in person}) < len(person)
+               for person in spells.values())
 
 
 def test_app_campaign_and_service_people_join_their_shop_profile(first_run, brand):

@@ -6,6 +6,7 @@
    Read from the spells, never per customer and period: those who changed stage
    during a period are counted from the spells that started in it, everyone
    else from how many customers each stage held when it began. #}
+{%- set period_of = "date_trunc(grains.period_grain, cast({} as timestamp))".format %}
 with
 
 customer_lifecycle_spells as not materialized (select * from {{ ref('customer_lifecycle_spells') }}),
@@ -26,17 +27,59 @@ periods as (
     ) as period_start
 ),
 
-{# one row per customer and period in which their stage changed #}
-moves as (
+{# each spell beside the start of its customer's previous one #}
+spells as (
+    select
+        customer_key,
+        lifecycle_stage,
+        coalesce(previous_stage, '(entered)') as from_stage,
+        started_on,
+        ended_on,
+        lag(started_on) over (partition by customer_key order by started_on) as previous_started_on
+    from customer_lifecycle_spells
+),
+
+{# per grain, whether a spell is the first and the last of its customer's spells
+   that started in its period (a spell ends the day the next one starts).
+   Truncated as timestamps: a date would be truncated as a timestamptz, in the
+   session's time zone, for twice the cost. #}
+spells_in_periods as (
     select
         grains.period_grain,
-        cast(date_trunc(grains.period_grain, spells.started_on) as date) as period_start,
+        cast({{ period_of('spells.started_on') }} as date) as period_start,
         spells.customer_key,
-        coalesce((array_agg(spells.previous_stage order by spells.started_on))[1], '(entered)') as from_stage,
-        (array_agg(spells.lifecycle_stage order by spells.started_on desc))[1] as to_stage
-    from customer_lifecycle_spells as spells
+        spells.from_stage,
+        spells.lifecycle_stage,
+        spells.previous_started_on is null
+            or {{ period_of('spells.previous_started_on') }} < {{ period_of('spells.started_on') }} as opens_period,
+        spells.ended_on is null
+            or {{ period_of('spells.ended_on') }} > {{ period_of('spells.started_on') }} as closes_period
+    from spells
     cross join grains
-    group by 1, 2, 3
+),
+
+{# one row per customer and period in which their stage changed: from the stage
+   before the period's first spell to its last spell's stage. Most such periods
+   hold one spell; only the others pair their first and last. #}
+moves as (
+    select period_grain, period_start, from_stage, lifecycle_stage as to_stage
+    from spells_in_periods
+    where opens_period and closes_period
+    union all
+    select opening.period_grain, opening.period_start, opening.from_stage, closing.lifecycle_stage
+    from spells_in_periods as opening
+    inner join spells_in_periods as closing
+        on closing.customer_key = opening.customer_key
+        and closing.period_grain = opening.period_grain
+        and closing.period_start = opening.period_start
+    where opening.opens_period and not opening.closes_period
+      and closing.closes_period and not closing.opens_period
+),
+
+move_counts as (
+    select period_grain, period_start, from_stage, to_stage, count(*) as customers
+    from moves
+    group by 1, 2, 3, 4
 ),
 
 {# how many customers each stage holds from a day until its next change #}
@@ -65,8 +108,8 @@ held_before as (
 ),
 
 moved_out as (
-    select period_grain, period_start, from_stage, count(*) as customers
-    from moves
+    select period_grain, period_start, from_stage, sum(customers) as customers
+    from move_counts
     group by 1, 2, 3
 ),
 
@@ -85,9 +128,7 @@ stayed as (
 ),
 
 flows as (
-    select period_grain, period_start, from_stage, to_stage, count(*) as customers
-    from moves
-    group by 1, 2, 3, 4
+    select * from move_counts
     union all
     select * from stayed
 ),
