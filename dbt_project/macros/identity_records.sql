@@ -65,13 +65,12 @@
 {% macro rows_of_touched_records(only_touched, rows, columns) -%}
     {%- if only_touched -%}
     select
-        touched_records.source || ':' || touched_records.source_customer_id as record_id,
+        touched.record_id,
         {%- for column in columns %}
         {{ rows }}.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from touched_records
-    left join {{ rows }}
-        on touched_records.source || ':' || touched_records.source_customer_id = {{ rows }}.record_id
+    from (select source || ':' || source_customer_id as record_id from touched_records) as touched
+    left join {{ rows }} on touched.record_id = {{ rows }}.record_id
     {%- else -%}
     select * from {{ rows }}
     {%- endif -%}
