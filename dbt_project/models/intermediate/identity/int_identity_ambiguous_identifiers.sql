@@ -1,11 +1,21 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    unique_key=['identifier_type', 'identifier_value'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['identifier_type', 'identifier_value'], 'unique': True}, {'columns': ['changed_at']}],
+) }}
 {# Identifiers that are not used to merge, and why (this model shows what was skipped):
    - shared by more records of one source than var('identity_max_records_per_source')
      allows for their type: a family phone on three shop accounts, a store's default e-mail;
    - a phone carried by records with different e-mail addresses: a family's phone
      seen once in each of several channels, which would chain its members together.
-   A table: int_identity_edges reads it twice, and its statistics let the planner
-   see how few identifiers it holds. #}
+   An identifier skipped once and used again since (its carriers changed, or the
+   limits did) keeps its row with a null reason. changed_at: when its reason last
+   changed, so that the daily walk relinks the records carrying the identifiers
+   skipped or let through since its last build (int_identity_components).
+   Incremental: every build checks every identifier, and writes only the rows
+   whose reason changed. #}
 {%- set limits = var('identity_max_records_per_source') %}
 with
 
@@ -53,7 +63,7 @@ phones_of_several_emails as (
     having count(distinct emails.identifier_value) > 1
 ),
 
-final as (
+checked as (
     select identifier_type, identifier_value, string_agg(reason, '; ' order by reason) as reason
     from (
         select * from shared_within_a_source
@@ -61,6 +71,29 @@ final as (
         select * from phones_of_several_emails
     ) as skipped
     group by 1, 2
+),
+
+{% if is_incremental() %}
+changed as (
+    select
+        coalesce(checked.identifier_type, before.identifier_type) as identifier_type,
+        coalesce(checked.identifier_value, before.identifier_value) as identifier_value,
+        checked.reason
+    from checked
+    full outer join {{ this }} as before
+        on checked.identifier_type = before.identifier_type
+        and checked.identifier_value = before.identifier_value
+    where checked.reason is distinct from before.reason
+),
+{% else %}
+changed as (
+    select * from checked
+),
+{% endif %}
+
+final as (
+    select identifier_type, identifier_value, reason, {{ identity_build_started() }} as changed_at
+    from changed
 )
 
 select * from final

@@ -21,6 +21,7 @@ usable_identifiers as not materialized (
     left join int_identity_ambiguous_identifiers
         on int_identity_identifiers.identifier_type = int_identity_ambiguous_identifiers.identifier_type
         and int_identity_identifiers.identifier_value = int_identity_ambiguous_identifiers.identifier_value
+        and int_identity_ambiguous_identifiers.reason is not null
     where int_identity_ambiguous_identifiers.identifier_value is null
 ),
 

@@ -1,0 +1,59 @@
+{# Where a daily build of an identity model (the walk, the resolved keys) left off:
+   the newest record load it took in (loaded_through: against int_identity_records'
+   loaded_at and the moves the staging tables noted), and when its build started
+   (built_at: against the stamps the other identity models leave on what they
+   change, the ambiguity check's changed_at and the walk's walked_at). A row per
+   model, written by its post-hook in the transaction that writes its rows, so a
+   build that failed catches up on everything since. #}
+{% macro identity_watermarks() -%}
+    {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.identity_watermarks') }}
+{%- endmacro %}
+
+{# Created when a dbt command starts (on-run-start), before any model reads it. #}
+{% macro create_identity_watermarks() -%}
+    create table if not exists {{ identity_watermarks() }} (
+        model text primary key,
+        loaded_through timestamptz not null,
+        built_at {{ dbt.type_timestamp() }} not null
+    )
+{%- endmacro %}
+
+{# This model's `column` watermark as a literal; -infinity before its first build. #}
+{% macro identity_watermark(column, type) -%}
+    {{ literal_from_query("select coalesce(max(" ~ column ~ "), '-infinity') from " ~ identity_watermarks()
+                          ~ " where model = '" ~ this ~ "'", type) }}
+{%- endmacro %}
+
+{# The time this build started, which it stamps on the rows it changes. #}
+{% macro identity_build_started() -%}
+    cast('{{ run_started_at.isoformat() }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{# Records that may have changed since this model's last build: loaded since then
+   (new, or with new rows), or left by a corrected row (possibly gone: the staging
+   tables note the records their moved rows leave). Every move is taken: the facts
+   note lookup ids, which are record ids too, or app devices, which match no record;
+   moves are rare. Looks back var('incremental_lookback_hours') like the facts do
+   (loaded_since_last_build). #}
+{% macro identity_records_changed_since_last_build(records) -%}
+    {%- set since -%}
+        {{ identity_watermark('loaded_through', 'timestamptz') }} - interval '{{ var("incremental_lookback_hours") }} hours'
+    {%- endset -%}
+    select record_id from {{ records }} where loaded_at > {{ since }}
+    union
+    select customer_lookup_id from {{ fact_lookup_moves() }}
+    where loaded_at > {{ since }}
+{%- endmacro %}
+
+{# Post-hook: this model has taken in every record load up to now. #}
+{% macro record_identity_watermark(records) -%}
+    insert into {{ identity_watermarks() }} (model, loaded_through, built_at)
+    select '{{ this }}', coalesce(max(loaded_at), '-infinity'), {{ identity_build_started() }}
+    from {{ records }}
+    on conflict (model) do update set loaded_through = excluded.loaded_through, built_at = excluded.built_at
+{%- endmacro %}
+
+{# A fingerprint of a record's neighbours, its rows of `edges` (grouped by record). #}
+{% macro neighbours_md5(edges) -%}
+    md5(coalesce(string_agg({{ edges }}.to_record_id, chr(31) order by {{ edges }}.to_record_id), ''))
+{%- endmacro %}
