@@ -1,6 +1,7 @@
 """Identity resolution's daily walk: after a day that splits one person, bridges two
-others and leaves a fourth alone, the incrementally updated components are what a
-full walk gives, and the fourth person's rows are not rewritten."""
+others, lets a skipped phone through, skips a phone that linked two records and
+leaves another person alone, the incrementally updated components and keys are what
+a full walk gives, and the person left alone is not rewritten."""
 from datetime import timedelta
 
 import pandas as pd
@@ -14,8 +15,11 @@ from conftest import empty_warehouse, query
 from fixtures import AS_OF, _customer, _message
 
 NEXT_DAY = AS_OF + timedelta(days=1)
-IDENTITY = ["run", "--select", "+int_identity_components"]
+IDENTITY = ["run", "--select", "+int_identity_resolved"]
 COMPONENTS = "select record_id, component_id, neighbours_md5 from intermediate.int_identity_components order by 1"
+RESOLVED = "select * from intermediate.int_identity_resolved order by record_id"
+SKIPPED = "select identifier_value, reason is not null from intermediate.int_identity_ambiguous_identifiers order by 1"
+FLY_PHONE, GUS_PHONE = "07700 900005", "07700 900008"
 RECORDS_AND_IDENTIFIERS = ("select * from intermediate.int_identity_records order by record_id",
                            "select * from intermediate.int_identity_identifiers order by 1, 2, 3")
 
@@ -27,19 +31,26 @@ def campaign_contacts(events, day, file):
 
 def load_first_day(warehouse):
     """Ann (shop 1) is SMS contact K1 by phone and e-mail contact K2; Bob (shop 2) is
-    contact K3; Cy (shop 3) is no contact; Di (shop 4) is contact K4."""
+    contact K3; Cy (shop 3) is no contact; Di (shop 4) is contact K4. Eli and Fay
+    (shops 5, 6) share a phone, too many shop accounts for it to merge SMS contact
+    K7; Gus (shop 8) is SMS contact K8."""
     for batch in (
         Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([
             _customer(1, "ann@x.com", "07700 900001"),
             _customer(2, "bob@x.com", None),
             _customer(3, "cy@x.com", None),
             _customer(4, "di@x.com", None),
+            _customer(5, "eli@x.com", FLY_PHONE),
+            _customer(6, "fay@x.com", FLY_PHONE),
+            _customer(8, "gus@x.com", GUS_PHONE),
         ]), AS_OF),
         campaign_contacts([
             _message("E1", "K1", "send", phone="07700900001"),
             _message("E2", "K2", "send", email="ann@x.com"),
             _message("E3", "K3", "send", email="bob@x.com"),
             _message("E4", "K4", "send", email="di@x.com"),
+            _message("E7", "K7", "send", phone=FLY_PHONE.replace(" ", "")),
+            _message("E8", "K8", "send", phone=GUS_PHONE.replace(" ", "")),
         ], AS_OF, "campaign_events.csv"),
     ):
         publish_batch(warehouse, batch)
@@ -47,10 +58,16 @@ def load_first_day(warehouse):
 
 def load_next_day(warehouse):
     """Ann's account changes phone (K1 is no longer hers: a split); new contact K5
-    gives Cy's and Bob's e-mails (one person now); Di and K4 see nothing new."""
-    new_phone = _customer(1, "ann@x.com", "07700 900099") | dict(updated_at="2026-04-01T08:00:00Z")
+    gives Cy's and Bob's e-mails (one person now); Fay changes phone, so K7 is Eli's
+    (neither of them changed); new account Hal (shop 9) shares Gus's phone, which
+    no longer links Gus to K8; Di and K4 see nothing new."""
+    changed = "2026-04-01T08:00:00Z"
     for batch in (
-        Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([new_phone]), NEXT_DAY),
+        Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([
+            _customer(1, "ann@x.com", "07700 900099") | dict(updated_at=changed),
+            _customer(6, "fay@x.com", "07700 900066") | dict(updated_at=changed),
+            _customer(9, "hal@x.com", GUS_PHONE, created=changed),
+        ]), NEXT_DAY),
         campaign_contacts([
             _message("E5", "K5", "send", email="cy@x.com"),
             _message("E6", "K5", "open", email="bob@x.com"),
@@ -68,31 +85,51 @@ def people(rows) -> set[frozenset[str]]:
 
 @pytest.fixture(scope="module")
 def walked(warehouse, workspace):
-    """(components after day 1, after the daily walk, after a full walk; Di's row versions)."""
+    """(components after day 1, after the daily walk, after a full walk; Di's row
+    versions before and after the daily walk; the resolved keys and the skipped
+    identifiers after the daily walk, and after the full walk)."""
     empty_warehouse(warehouse)
     load_first_day(warehouse)
     run_dbt(IDENTITY, warehouse, workspace, AS_OF)
-    di = "select xmin::text from intermediate.int_identity_components where record_id in ('shop:4', 'campaigns:K4')"
+    di = ("select xmin::text from intermediate.int_identity_components where record_id in ('shop:4', 'campaigns:K4')"
+          " union all select xmin::text from intermediate.int_identity_resolved"
+          " where record_id in ('shop:4', 'campaigns:K4')")
     first, di_before = query(warehouse, COMPONENTS), query(warehouse, di)
     load_next_day(warehouse)
     run_dbt(IDENTITY, warehouse, workspace, NEXT_DAY, extra_vars={"incremental_lookback_hours": 0})
     daily, di_after = query(warehouse, COMPONENTS), query(warehouse, di)
+    daily_keys = query(warehouse, RESOLVED), query(warehouse, SKIPPED)
     run_dbt([*IDENTITY, "--full-refresh"], warehouse, workspace, NEXT_DAY)
-    return first, daily, query(warehouse, COMPONENTS), di_before, di_after
+    full_keys = query(warehouse, RESOLVED), query(warehouse, SKIPPED)
+    return first, daily, query(warehouse, COMPONENTS), di_before, di_after, daily_keys, full_keys
 
 
 def test_the_first_day_finds_four_people(walked):
     first, *_ = walked
     assert people(first) == {frozenset({"shop:1", "campaigns:K1", "campaigns:K2"}),
                              frozenset({"shop:2", "campaigns:K3"}), frozenset({"shop:3"}),
-                             frozenset({"shop:4", "campaigns:K4"})}
+                             frozenset({"shop:4", "campaigns:K4"}), frozenset({"shop:5"}), frozenset({"shop:6"}),
+                             frozenset({"campaigns:K7"}), frozenset({"shop:8", "campaigns:K8"})}
 
 
 def test_the_daily_walk_splits_and_bridges_people(walked):
     _, daily, *_ = walked
     assert people(daily) == {frozenset({"shop:1", "campaigns:K2"}), frozenset({"campaigns:K1"}),
                              frozenset({"shop:2", "campaigns:K3", "shop:3", "campaigns:K5"}),
-                             frozenset({"shop:4", "campaigns:K4"})}
+                             frozenset({"shop:4", "campaigns:K4"}), frozenset({"shop:5", "campaigns:K7"}),
+                             frozenset({"shop:6"}), frozenset({"shop:8"}), frozenset({"campaigns:K8"}),
+                             frozenset({"shop:9"})}
+
+
+def test_a_phone_let_through_again_keeps_its_row_without_a_reason(walked):
+    *_, (_, daily_skipped), (_, full_skipped) = walked
+    assert daily_skipped == [("+447700900005", False), ("+447700900008", True)]
+    assert full_skipped == [("+447700900008", True)]
+
+
+def test_the_daily_walk_resolves_the_keys_a_full_walk_does(walked):
+    *_, (daily_keys, _), (full_keys, _) = walked
+    assert daily_keys == full_keys
 
 
 def test_the_daily_walk_equals_a_full_walk(walked):
@@ -101,8 +138,8 @@ def test_the_daily_walk_equals_a_full_walk(walked):
 
 
 def test_a_person_whose_links_did_not_change_is_not_rewritten(walked):
-    *_, di_before, di_after = walked
-    assert len(di_before) == 2
+    *_, di_before, di_after, _, _ = walked
+    assert len(di_before) == 4
     assert di_after == di_before
 
 
