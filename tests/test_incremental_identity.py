@@ -144,6 +144,27 @@ def test_a_person_whose_links_did_not_change_is_not_rewritten(walked):
 
 
 @pytest.fixture(scope="module")
+def relimited(walked, warehouse, workspace):
+    """(people and skipped identifiers after a daily build with no new data that
+    allows one record of a source per e-mail, not two; after a full walk with that limit)."""
+    one_per_source = {"identity_max_records_per_source": {"default": 1, "email": 1}, "incremental_lookback_hours": 0}
+    run_dbt(IDENTITY, warehouse, workspace, NEXT_DAY, extra_vars=one_per_source)
+    daily = people(query(warehouse, COMPONENTS)), query(warehouse, SKIPPED)
+    run_dbt([*IDENTITY, "--full-refresh"], warehouse, workspace, NEXT_DAY, extra_vars=one_per_source)
+    return daily, (people(query(warehouse, COMPONENTS)), query(warehouse, SKIPPED))
+
+
+def test_a_daily_build_with_a_lower_limit_checks_every_identifier_again(relimited):
+    """Bob's e-mail is on contacts K3 and K5: one too many now, though neither
+    changed. It no longer links Bob to either, so K5 is only Cy's."""
+    (daily_people, daily_skipped), (full_people, full_skipped) = relimited
+    assert ("bob@x.com", True) in daily_skipped
+    assert {frozenset({"shop:2"}), frozenset({"campaigns:K3"}), frozenset({"shop:3", "campaigns:K5"})} <= daily_people
+    assert daily_people == full_people
+    assert [row for row in daily_skipped if row[1]] == full_skipped
+
+
+@pytest.fixture(scope="module")
 def upgraded(warehouse, workspace):
     """(records and identifiers after the first daily build of tables made before they
     kept loaded_at, after a full rebuild). That day also moves Bob's campaign message

@@ -2,9 +2,10 @@
    the newest record load it took in (loaded_through: against int_identity_records'
    loaded_at and the moves the staging tables noted), and when its build started
    (built_at: against the stamps the other identity models leave on what they
-   change, the ambiguity check's changed_at and the walk's walked_at). A row per
-   model, written by its post-hook in the transaction that writes its rows, so a
-   build that failed catches up on everything since. #}
+   change, the ambiguity check's changed_at and the walk's walked_at), and the
+   settings it was built with (a build with other settings redoes everything). A
+   row per model, written by its post-hook in the transaction that writes its rows,
+   so a build that failed catches up on everything since. #}
 {% macro identity_watermarks() -%}
     {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.identity_watermarks') }}
 {%- endmacro %}
@@ -14,7 +15,8 @@
     create table if not exists {{ identity_watermarks() }} (
         model text primary key,
         loaded_through timestamptz not null,
-        built_at {{ dbt.type_timestamp() }} not null
+        built_at {{ dbt.type_timestamp() }} not null,
+        settings text
     )
 {%- endmacro %}
 
@@ -22,6 +24,14 @@
 {% macro identity_watermark(column, type) -%}
     {{ literal_from_query("select coalesce(max(" ~ column ~ "), '-infinity') from " ~ identity_watermarks()
                           ~ " where model = '" ~ this ~ "'", type) }}
+{%- endmacro %}
+
+{# The settings this model was last built with (none before its first build). #}
+{% macro identity_watermark_settings() -%}
+    {%- if execute -%}
+        {%- set found = run_query("select settings from " ~ identity_watermarks() ~ " where model = '" ~ this ~ "'") -%}
+        {{ return(found.columns[0].values()[0] if found.rows else none) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {# The time this build started, which it stamps on the rows it changes. #}
@@ -45,15 +55,12 @@
     where loaded_at > {{ since }}
 {%- endmacro %}
 
-{# Post-hook: this model has taken in every record load up to now. #}
-{% macro record_identity_watermark(records) -%}
-    insert into {{ identity_watermarks() }} (model, loaded_through, built_at)
-    select '{{ this }}', coalesce(max(loaded_at), '-infinity'), {{ identity_build_started() }}
+{# Post-hook: this model has taken in every record load up to now, with `settings`. #}
+{% macro record_identity_watermark(records, settings=none) -%}
+    insert into {{ identity_watermarks() }} (model, loaded_through, built_at, settings)
+    select '{{ this }}', coalesce(max(loaded_at), '-infinity'), {{ identity_build_started() }},
+        {{ "'" ~ settings ~ "'" if settings is not none else 'null' }}
     from {{ records }}
-    on conflict (model) do update set loaded_through = excluded.loaded_through, built_at = excluded.built_at
-{%- endmacro %}
-
-{# A fingerprint of a record's neighbours, its rows of `edges` (grouped by record). #}
-{% macro neighbours_md5(edges) -%}
-    md5(coalesce(string_agg({{ edges }}.to_record_id, chr(31) order by {{ edges }}.to_record_id), ''))
+    on conflict (model) do update
+    set loaded_through = excluded.loaded_through, built_at = excluded.built_at, settings = excluded.settings
 {%- endmacro %}

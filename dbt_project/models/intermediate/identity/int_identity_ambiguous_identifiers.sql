@@ -4,6 +4,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['identifier_type', 'identifier_value'], 'unique': True}, {'columns': ['changed_at']}],
+    post_hook="{{ record_identity_watermark(ref('int_identity_records'), tojson(var('identity_max_records_per_source'), sort_keys=True)) }}",
 ) }}
 {# Identifiers that are not used to merge, and why (this model shows what was skipped):
    - shared by more records of one source than var('identity_max_records_per_source')
@@ -14,23 +15,50 @@
    limits did) keeps its row with a null reason. changed_at: when its reason last
    changed, so that the daily walk relinks the records carrying the identifiers
    skipped or let through since its last build (int_identity_components).
-   Incremental: every build checks every identifier, and writes only the rows
-   whose reason changed. #}
+   Incremental: a daily build checks again the identifiers skipped now and those
+   carried by the records changed since its last build (see identity_watermarks.sql):
+   the others keep their carriers, so they are still let through. It writes only
+   the rows whose reason changed. A build with other limits checks every identifier. #}
 {%- set limits = var('identity_max_records_per_source') %}
+{%- set check_only_changes = is_incremental()
+    and identity_watermark_settings() == tojson(limits, sort_keys=True) %}
 with
 
 int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
-int_identity_records as (select * from {{ ref('int_identity_records') }}),
+int_identity_records as not materialized (select * from {{ ref('int_identity_records') }}),
+
+{% if check_only_changes %}
+rechecked as (
+    select int_identity_identifiers.identifier_type, int_identity_identifiers.identifier_value
+    from ({{ identity_records_changed_since_last_build(ref('int_identity_records')) }}) as changed_records
+    inner join int_identity_identifiers on changed_records.record_id = int_identity_identifiers.record_id
+    union
+    select identifier_type, identifier_value from {{ this }} where reason is not null
+),
+
+{# every record carrying one, by the identifiers' (type, value) index #}
+carried as not materialized (
+    select int_identity_identifiers.*
+    from rechecked
+    inner join int_identity_identifiers
+        on rechecked.identifier_type = int_identity_identifiers.identifier_type
+        and rechecked.identifier_value = int_identity_identifiers.identifier_value
+),
+{% else %}
+carried as not materialized (
+    select * from int_identity_identifiers
+),
+{% endif %}
 
 records_per_source as (
     select
-        int_identity_identifiers.identifier_type,
-        int_identity_identifiers.identifier_value,
+        carried.identifier_type,
+        carried.identifier_value,
         int_identity_records.source,
-        count(*) filter (where not int_identity_identifiers.names_record) as record_count
-    from int_identity_identifiers
+        count(*) filter (where not carried.names_record) as record_count
+    from carried
     inner join int_identity_records
-        on int_identity_identifiers.record_id = int_identity_records.record_id
+        on carried.record_id = int_identity_records.record_id
     group by 1, 2, 3
 ),
 
@@ -54,7 +82,7 @@ phones_of_several_emails as (
         phones.identifier_type,
         phones.identifier_value,
         'carried by records with ' || count(distinct emails.identifier_value) || ' different e-mails' as reason
-    from int_identity_identifiers as phones
+    from carried as phones
     inner join int_identity_identifiers as emails
         on phones.record_id = emails.record_id
         and emails.identifier_type = 'email'

@@ -3,7 +3,7 @@
     unique_key='record_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['record_id']}],
+    indexes=[{'columns': ['record_id']}, {'columns': ['identifier_type', 'identifier_value']}],
     post_hook="delete from {{ this }} where loaded_at is null",
 ) }}
 {# Which normalised identifiers each record carries. Two records that share
