@@ -32,6 +32,7 @@ INCREMENTAL_MODELS = {
     "intermediate.int_identity_records": "record_id",
     "intermediate.int_identity_identifiers": "record_id, identifier_type, identifier_value",
     "intermediate.int_identity_ambiguous_identifiers": "identifier_type, identifier_value",
+    "intermediate.int_identity_edges": "from_record_id, to_record_id",
     "intermediate.int_identity_components": "record_id",
     "intermediate.int_identity_resolved": "record_id",
     "intermediate.int_orders_unioned": "order_key",

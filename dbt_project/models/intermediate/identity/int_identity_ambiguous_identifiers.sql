@@ -20,8 +20,9 @@
    the others keep their carriers, so they are still let through. It writes only
    the rows whose reason changed. A build with other limits checks every identifier. #}
 {%- set limits = var('identity_max_records_per_source') %}
-{%- set check_only_changes = is_incremental()
-    and identity_watermark_settings() == tojson(limits, sort_keys=True) %}
+{%- set watermark = identity_watermark_row() %}
+{%- set check_only_changes = is_incremental() and watermark is not none
+    and watermark['settings'] == tojson(limits, sort_keys=True) %}
 with
 
 int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
