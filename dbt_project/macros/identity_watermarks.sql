@@ -66,14 +66,3 @@
     on conflict (model) do update
     set loaded_through = excluded.loaded_through, built_at = excluded.built_at, settings = excluded.settings
 {%- endmacro %}
-
-{# Records carrying an identifier the ambiguity check skipped or let through again
-   since this model's last build: their links changed, though they did not. #}
-{% macro carriers_of_identifiers_skipped_or_let_through_since_last_build() -%}
-    select carriers.record_id
-    from {{ ref('int_identity_ambiguous_identifiers') }} as flipped
-    inner join {{ ref('int_identity_identifiers') }} as carriers
-        on flipped.identifier_type = carriers.identifier_type
-        and flipped.identifier_value = carriers.identifier_value
-    where flipped.changed_at > {{ identity_watermark('built_at', dbt.type_timestamp()) }}
-{%- endmacro %}

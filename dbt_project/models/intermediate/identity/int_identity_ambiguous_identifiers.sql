@@ -19,6 +19,7 @@
    carried by the records changed since its last build (see identity_watermarks.sql):
    the others keep their carriers, so they are still let through. It writes only
    the rows whose reason changed. A build with other limits checks every identifier. #}
+-- depends_on: {{ ref('int_identity_records') }}
 {%- set limits = var('identity_max_records_per_source') %}
 {%- set watermark = identity_watermark_row() %}
 {%- set check_only_changes = is_incremental() and watermark is not none
@@ -26,10 +27,9 @@
 with
 
 int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
-int_identity_records as not materialized (select * from {{ ref('int_identity_records') }}),
 
 {% if check_only_changes %}
-rechecked as (
+rechecked as materialized (
     select int_identity_identifiers.identifier_type, int_identity_identifiers.identifier_value
     from ({{ identity_records_changed_since_last_build(ref('int_identity_records')) }}) as changed_records
     inner join int_identity_identifiers on changed_records.record_id = int_identity_identifiers.record_id
@@ -51,15 +51,14 @@ carried as not materialized (
 ),
 {% endif %}
 
+{# a record id is '<source>:<id>': its source without a join with the records #}
 records_per_source as (
     select
-        carried.identifier_type,
-        carried.identifier_value,
-        int_identity_records.source,
-        count(*) filter (where not carried.names_record) as record_count
+        identifier_type,
+        identifier_value,
+        split_part(record_id, ':', 1) as source,
+        count(*) filter (where not names_record) as record_count
     from carried
-    inner join int_identity_records
-        on carried.record_id = int_identity_records.record_id
     group by 1, 2, 3
 ),
 

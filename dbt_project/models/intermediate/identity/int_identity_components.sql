@@ -25,7 +25,6 @@
    so its rows are left alone. A table built before the fingerprints were kept is
    walked whole, once. The post-hook drops the records gone from their source (an
    imported file replaced, an app account whose only login was corrected away). #}
--- depends_on: {{ ref('int_identity_ambiguous_identifiers') }}, {{ ref('int_identity_identifiers') }}
 {%- set walk_only_changes = is_incremental()
     and 'neighbours_md5' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
 with recursive
@@ -34,12 +33,21 @@ with recursive
    so each reads the table itself (and may use its index) instead of a copy in a CTE #}
 int_identity_records as not materialized (select * from {{ ref('int_identity_records') }}),
 int_identity_edges as not materialized (select * from {{ ref('int_identity_edges') }}),
+int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
+int_identity_ambiguous_identifiers as not materialized (select * from {{ ref('int_identity_ambiguous_identifiers') }}),
 
 {% if walk_only_changes %}
+{# and those carrying an identifier skipped or let through again since: their links
+   changed, though they did not #}
 changed_records as (
     {{ identity_records_changed_since_last_build(ref('int_identity_records')) }}
     union
-    {{ carriers_of_identifiers_skipped_or_let_through_since_last_build() }}
+    select carriers.record_id
+    from int_identity_ambiguous_identifiers as flipped
+    inner join int_identity_identifiers as carriers
+        on flipped.identifier_type = carriers.identifier_type
+        and flipped.identifier_value = carriers.identifier_value
+    where flipped.changed_at > {{ identity_watermark('built_at', dbt.type_timestamp()) }}
 ),
 
 {# a changed record's links: the ones gained lead to its neighbours now, the ones

@@ -3,7 +3,7 @@
     unique_key='record_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['record_id'], 'unique': True}],
+    indexes=[{'columns': ['record_id'], 'unique': True}, {'columns': ['loaded_at']}],
     post_hook="delete from {{ this }} where loaded_at is null",
 ) }}
 {# One row per person-like record in a source: a shop account, a POS member
