@@ -22,6 +22,7 @@ SKIPPED = "select identifier_value, reason is not null from intermediate.int_ide
 FLY_PHONE, GUS_PHONE = "07700 900005", "07700 900008"
 RECORDS_AND_IDENTIFIERS = ("select * from intermediate.int_identity_records order by record_id",
                            "select * from intermediate.int_identity_identifiers order by 1, 2, 3")
+IDENTITY_TABLES = (*RECORDS_AND_IDENTIFIERS, COMPONENTS, RESOLVED)
 
 
 def campaign_contacts(events, day, file):
@@ -166,8 +167,9 @@ def test_a_daily_build_with_a_lower_limit_checks_every_identifier_again(relimite
 
 @pytest.fixture(scope="module")
 def upgraded(warehouse, workspace):
-    """(records and identifiers after the first daily build of tables made before they
-    kept loaded_at, after a full rebuild). That day also moves Bob's campaign message
+    """(records, identifiers, components and keys after the first daily build of
+    tables made before they kept loaded_at, and before the walk and the keys kept
+    watermarks; after a full rebuild). That day also moves Bob's campaign message
     E3 to a new contact K6, so K3 is left with nothing."""
     empty_warehouse(warehouse)
     load_first_day(warehouse)
@@ -175,18 +177,22 @@ def upgraded(warehouse, workspace):
     with warehouse.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
         for table in ("int_identity_records", "int_identity_identifiers"):
             cur.execute(f"alter table intermediate.{table} drop column loaded_at")
+        cur.execute("alter table intermediate.int_identity_components drop column walked_at")
+        cur.execute("alter table intermediate.int_identity_ambiguous_identifiers drop column changed_at")
+        cur.execute("drop table intermediate.identity_watermarks")
     load_next_day(warehouse)
     publish_batch(warehouse, campaign_contacts([_message("E3", "K6", "send", email="bob@x.com")], NEXT_DAY,
                                                "campaign_events_fix.csv"))
     run_dbt(IDENTITY, warehouse, workspace, NEXT_DAY, extra_vars={"incremental_lookback_hours": 0})
-    daily = [query(warehouse, sql) for sql in RECORDS_AND_IDENTIFIERS]
+    daily = [query(warehouse, sql) for sql in IDENTITY_TABLES]
     run_dbt([*IDENTITY, "--full-refresh"], warehouse, workspace, NEXT_DAY)
-    return daily, [query(warehouse, sql) for sql in RECORDS_AND_IDENTIFIERS]
+    return daily, [query(warehouse, sql) for sql in IDENTITY_TABLES]
 
 
-def test_the_first_build_of_tables_without_loaded_at_redoes_every_record_and_drops_the_gone(upgraded):
+def test_the_first_build_of_tables_made_before_loaded_at_and_watermarks_redoes_every_record_and_drops_the_gone(
+        upgraded):
     daily, full = upgraded
     assert daily == full
-    records, identifiers = daily
-    assert {"campaigns:K6"} <= {record_id for record_id, *_ in records}
-    assert "campaigns:K3" not in {record_id for record_id, *_ in records} | {record_id for record_id, *_ in identifiers}
+    assert {"campaigns:K6"} <= {record_id for record_id, *_ in daily[0]}
+    for table in daily:
+        assert "campaigns:K3" not in {row[0] for row in table} | {row[1] for row in table}
