@@ -2,6 +2,7 @@
 others, lets a skipped phone through, skips a phone that linked two records and
 leaves another person alone, the incrementally updated components and keys are what
 a full walk gives, and the person left alone is not rewritten."""
+import hashlib
 from datetime import timedelta
 
 import pandas as pd
@@ -20,6 +21,8 @@ COMPONENTS = "select record_id, component_id, neighbours_md5 from intermediate.i
 RESOLVED = "select * from intermediate.int_identity_resolved order by record_id"
 SKIPPED = "select identifier_value, reason is not null from intermediate.int_identity_ambiguous_identifiers order by 1"
 FLY_PHONE, GUS_PHONE = "07700 900005", "07700 900008"
+# an imported file's customers, as identity names them (their ids are hashed)
+IVY, JO = (f"import:mine:{hashlib.sha256(name.encode()).hexdigest()}" for name in ("ivy", "jo"))
 RECORDS_AND_IDENTIFIERS = ("select * from intermediate.int_identity_records order by record_id",
                            "select * from intermediate.int_identity_identifiers order by 1, 2, 3")
 IDENTITY_TABLES = (*RECORDS_AND_IDENTIFIERS, COMPONENTS, RESOLVED)
@@ -30,11 +33,19 @@ def campaign_contacts(events, day, file):
                  source_file=(file, f"fixture-{file}"))
 
 
+def imported_file(customers, day, sha):
+    lines = pd.DataFrame([dict(source="mine", transaction_id=f"{customer}-1", order_id=None, customer_id=customer,
+                               ordered_at="2026-03-01T10:00:00Z", amount="10", file_sha256=sha,
+                               _source_file=f"mine-{sha}.csv", _source_line=line)
+                          for line, customer in enumerate(customers, start=2)])
+    return Batch("imports", RAW_TABLES["imported_transactions"], lines, day, source_file=(f"mine-{sha}.csv", sha))
+
+
 def load_first_day(warehouse):
     """Ann (shop 1) is SMS contact K1 by phone and e-mail contact K2; Bob (shop 2) is
     contact K3; Cy (shop 3) is no contact; Di (shop 4) is contact K4. Eli and Fay
     (shops 5, 6) share a phone, too many shop accounts for it to merge SMS contact
-    K7; Gus (shop 8) is SMS contact K8."""
+    K7; Gus (shop 8) is SMS contact K8. An imported file names Ivy and Jo."""
     for batch in (
         Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([
             _customer(1, "ann@x.com", "07700 900001"),
@@ -53,6 +64,7 @@ def load_first_day(warehouse):
             _message("E7", "K7", "send", phone=FLY_PHONE.replace(" ", "")),
             _message("E8", "K8", "send", phone=GUS_PHONE.replace(" ", "")),
         ], AS_OF, "campaign_events.csv"),
+        imported_file(["ivy", "jo"], AS_OF, "f1"),
     ):
         publish_batch(warehouse, batch)
 
@@ -61,7 +73,7 @@ def load_next_day(warehouse):
     """Ann's account changes phone (K1 is no longer hers: a split); new contact K5
     gives Cy's and Bob's e-mails (one person now); Fay changes phone, so K7 is Eli's
     (neither of them changed); new account Hal (shop 9) shares Gus's phone, which
-    no longer links Gus to K8; Di and K4 see nothing new."""
+    no longer links Gus to K8; the file's new version drops Jo; Di and K4 see nothing new."""
     changed = "2026-04-01T08:00:00Z"
     for batch in (
         Batch("shop", RAW_TABLES["shop_customers"], pd.DataFrame([
@@ -73,6 +85,7 @@ def load_next_day(warehouse):
             _message("E5", "K5", "send", email="cy@x.com"),
             _message("E6", "K5", "open", email="bob@x.com"),
         ], NEXT_DAY, "campaign_events_next.csv"),
+        imported_file(["ivy"], NEXT_DAY, "f2"),
     ):
         publish_batch(warehouse, batch)
 
@@ -105,12 +118,13 @@ def walked(warehouse, workspace):
     return first, daily, query(warehouse, COMPONENTS), di_before, di_after, daily_keys, full_keys
 
 
-def test_the_first_day_finds_four_people(walked):
+def test_the_first_day_finds_each_person(walked):
     first, *_ = walked
     assert people(first) == {frozenset({"shop:1", "campaigns:K1", "campaigns:K2"}),
                              frozenset({"shop:2", "campaigns:K3"}), frozenset({"shop:3"}),
                              frozenset({"shop:4", "campaigns:K4"}), frozenset({"shop:5"}), frozenset({"shop:6"}),
-                             frozenset({"campaigns:K7"}), frozenset({"shop:8", "campaigns:K8"})}
+                             frozenset({"campaigns:K7"}), frozenset({"shop:8", "campaigns:K8"}),
+                             frozenset({IVY}), frozenset({JO})}
 
 
 def test_the_daily_walk_splits_and_bridges_people(walked):
@@ -119,7 +133,7 @@ def test_the_daily_walk_splits_and_bridges_people(walked):
                              frozenset({"shop:2", "campaigns:K3", "shop:3", "campaigns:K5"}),
                              frozenset({"shop:4", "campaigns:K4"}), frozenset({"shop:5", "campaigns:K7"}),
                              frozenset({"shop:6"}), frozenset({"shop:8"}), frozenset({"campaigns:K8"}),
-                             frozenset({"shop:9"})}
+                             frozenset({"shop:9"}), frozenset({IVY})}
 
 
 def test_a_phone_let_through_again_keeps_its_row_without_a_reason(walked):

@@ -48,13 +48,26 @@
    moves are rare. Looks back var('incremental_lookback_hours') like the facts do
    (loaded_since_last_build). #}
 {% macro identity_records_changed_since_last_build(records) -%}
-    {%- set since -%}
-        {{ identity_watermark('loaded_through', 'timestamptz') }} - interval '{{ var("incremental_lookback_hours") }} hours'
-    {%- endset -%}
-    select record_id from {{ records }} where loaded_at > {{ since }}
+    select record_id from {{ records }} where loaded_at > {{ identity_loaded_since() }}
     union
-    select customer_lookup_id from {{ fact_lookup_moves() }}
-    where loaded_at > {{ since }}
+    {{ identity_records_left_since_last_build() }}
+{%- endmacro %}
+
+{% macro identity_records_left_since_last_build() -%}
+    select customer_lookup_id from {{ fact_lookup_moves() }} where loaded_at > {{ identity_loaded_since() }}
+{%- endmacro %}
+
+{% macro identity_loaded_since() -%}
+    {{ identity_watermark('loaded_through', 'timestamptz') }} - interval '{{ var("incremental_lookback_hours") }} hours'
+{%- endmacro %}
+
+{# Post-hook: delete this model's rows of the records gone from their source since
+   its last build. Only a record a corrected row left, or an imported one (a new
+   version of the file replaces the old), can go: a daily build reads no others. #}
+{% macro delete_identity_records_gone(records) -%}
+    delete from {{ this }} as built
+    where (built.record_id in ({{ identity_records_left_since_last_build() }}) or built.record_id like 'import:%')
+      and not exists (select from {{ records }} as records where records.record_id = built.record_id)
 {%- endmacro %}
 
 {# Post-hook: this model has taken in every record load up to now, with `settings`. #}

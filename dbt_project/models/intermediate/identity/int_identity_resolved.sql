@@ -5,8 +5,7 @@
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['record_id'], 'unique': True}],
     post_hook=[
-        "delete from {{ this }} as resolved where not exists (
-            select from {{ ref('int_identity_records') }} as records where records.record_id = resolved.record_id)",
+        "{{ delete_identity_records_gone(ref('int_identity_records')) }}",
         "{{ record_identity_watermark(ref('int_identity_records')) }}",
     ],
 ) }}
