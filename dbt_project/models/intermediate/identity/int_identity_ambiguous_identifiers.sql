@@ -41,9 +41,7 @@ rechecked as materialized (
 carried as not materialized (
     select int_identity_identifiers.*
     from rechecked
-    inner join int_identity_identifiers
-        on rechecked.identifier_type = int_identity_identifiers.identifier_type
-        and rechecked.identifier_value = int_identity_identifiers.identifier_value
+    inner join int_identity_identifiers using (identifier_type, identifier_value)
 ),
 {% else %}
 carried as not materialized (
