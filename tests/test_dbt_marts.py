@@ -77,8 +77,8 @@ def test_app_devices_are_credited_to_the_person_who_logged_in(built):
 def test_a_shared_family_phone_does_not_merge_people(built):
     keys = keys_by_source(built)
     assert keys[("shop", "3")] != keys[("shop", "4")]
-    assert query(built, "select identifier_type, identifier_value from intermediate.int_identity_ambiguous_identifiers where reason is not null") == [
-        ("phone", "+447700900009")]
+    assert query(built, "select identifier_type, identifier_value from intermediate.int_identity_ambiguous_identifiers"
+                        " where reason is not null") == [("phone", "+447700900009")]
 
 
 def test_dim_customers_has_one_row_per_person_with_hashed_contacts(built):

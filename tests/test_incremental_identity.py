@@ -20,7 +20,7 @@ IDENTITY = ["run", "--select", "+int_identity_resolved"]
 COMPONENTS = "select record_id, component_id, neighbours_md5 from intermediate.int_identity_components order by 1"
 RESOLVED = "select * from intermediate.int_identity_resolved order by record_id"
 SKIPPED = "select identifier_value, reason is not null from intermediate.int_identity_ambiguous_identifiers order by 1"
-FLY_PHONE, GUS_PHONE = "07700 900005", "07700 900008"
+ELI_AND_FAY_PHONE, GUS_PHONE = "07700 900005", "07700 900008"
 # an imported file's customers, as identity names them (their ids are hashed)
 IVY, JO = (f"import:mine:{hashlib.sha256(name.encode()).hexdigest()}" for name in ("ivy", "jo"))
 RECORDS_AND_IDENTIFIERS = ("select * from intermediate.int_identity_records order by record_id",
@@ -52,8 +52,8 @@ def load_first_day(warehouse):
             _customer(2, "bob@x.com", None),
             _customer(3, "cy@x.com", None),
             _customer(4, "di@x.com", None),
-            _customer(5, "eli@x.com", FLY_PHONE),
-            _customer(6, "fay@x.com", FLY_PHONE),
+            _customer(5, "eli@x.com", ELI_AND_FAY_PHONE),
+            _customer(6, "fay@x.com", ELI_AND_FAY_PHONE),
             _customer(8, "gus@x.com", GUS_PHONE),
         ]), AS_OF),
         campaign_contacts([
@@ -61,7 +61,7 @@ def load_first_day(warehouse):
             _message("E2", "K2", "send", email="ann@x.com"),
             _message("E3", "K3", "send", email="bob@x.com"),
             _message("E4", "K4", "send", email="di@x.com"),
-            _message("E7", "K7", "send", phone=FLY_PHONE.replace(" ", "")),
+            _message("E7", "K7", "send", phone=ELI_AND_FAY_PHONE.replace(" ", "")),
             _message("E8", "K8", "send", phone=GUS_PHONE.replace(" ", "")),
         ], AS_OF, "campaign_events.csv"),
         imported_file(["ivy", "jo"], AS_OF, "f1"),

@@ -26,13 +26,12 @@
                           ~ " where model = '" ~ this ~ "'", type) }}
 {%- endmacro %}
 
-{# This model's watermark row (loaded_through, built_at, settings); none before its
-   first build, or when not executing. #}
-{% macro identity_watermark_row() -%}
+{# The settings this model was last built with; none before its first build, or
+   when not executing. #}
+{% macro identity_watermark_settings() -%}
     {%- if execute -%}
-        {%- set found = run_query("select loaded_through, built_at, settings from " ~ identity_watermarks()
-                                  ~ " where model = '" ~ this ~ "'") -%}
-        {{ return(found.rows[0] if found.rows else none) }}
+        {%- set found = run_query("select settings from " ~ identity_watermarks() ~ " where model = '" ~ this ~ "'") -%}
+        {{ return(found.columns[0].values()[0] if found.rows else none) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -21,9 +21,8 @@
    the rows whose reason changed. A build with other limits checks every identifier. #}
 -- depends_on: {{ ref('int_identity_records') }}
 {%- set limits = var('identity_max_records_per_source') %}
-{%- set watermark = identity_watermark_row() %}
-{%- set check_only_changes = is_incremental() and watermark is not none
-    and watermark['settings'] == tojson(limits, sort_keys=True) %}
+{%- set check_only_changes = is_incremental()
+    and identity_watermark_settings() == tojson(limits, sort_keys=True) %}
 with
 
 int_identity_identifiers as not materialized (select * from {{ ref('int_identity_identifiers') }}),
