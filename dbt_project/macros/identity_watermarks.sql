@@ -47,13 +47,16 @@
    moves are rare. Looks back var('incremental_lookback_hours') like the facts do
    (loaded_since_last_build). #}
 {% macro identity_records_changed_since_last_build(records) -%}
-    select record_id from {{ records }} where loaded_at > {{ identity_loaded_since() }}
+    {%- set since = identity_loaded_since() -%}
+    select record_id from {{ records }} where loaded_at > {{ since }}
     union
-    {{ identity_records_left_since_last_build() }}
+    {{ identity_records_left_since_last_build(since) }}
 {%- endmacro %}
 
-{% macro identity_records_left_since_last_build() -%}
-    select customer_lookup_id from {{ fact_lookup_moves() }} where loaded_at > {{ identity_loaded_since() }}
+{# `since`: identity_loaded_since(), when the caller has it already (each reads the watermarks) #}
+{% macro identity_records_left_since_last_build(since=none) -%}
+    select customer_lookup_id from {{ fact_lookup_moves() }}
+    where loaded_at > {{ since if since is not none else identity_loaded_since() }}
 {%- endmacro %}
 
 {% macro identity_loaded_since() -%}
