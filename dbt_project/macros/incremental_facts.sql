@@ -135,31 +135,35 @@
    day column (meta `moves_note_day`), to another day. A model that recounts the lookup
    ids (or their days) with rows loaded since its last build then sees the new one
    only, and the old one keeps counting the row. So the facts it reads are built
-   with this strategy: delete+insert that first notes, in `fact_lookup_moves`, the
-   lookup id (and day) each replaced row leaves, stamped with the replacing row's
+   with this strategy: delete+insert that notes, in `fact_lookup_moves`, the lookup
+   id (and day) each row it deletes leaves for its replacement, stamped with the replacing row's
    loaded_at, so a reader takes the moves by the same watermark as the rows
    (`loaded_since_last_build`). The note is in the transaction that moves the row.
    A staging table has no lookup id column: it names the record its rows belong to
    (meta `moves_note_record`: source and column, see incremental_staging_config).
    Moves are rare corrections; the table is never pruned. #}
 {% macro get_incremental_delete_insert_noting_moves_sql(arg_dict) -%}
-    {%- set unique_key, fact = arg_dict['unique_key'], arg_dict['target_relation'] -%}
+    {%- set unique_key, fact, new_rows = arg_dict['unique_key'], arg_dict['target_relation'], arg_dict['temp_relation'] -%}
     {%- set day = config.meta_get('moves_note_day') -%}
     {%- set record = config.meta_get('moves_note_record') -%}
     {%- set lookup = "'" ~ record[0] ~ ":' || {row}." ~ record[1] if record else '{row}.customer_lookup_id' -%}
-    {%- set built_lookup, replacement_lookup = lookup | replace('{row}', 'built'), lookup | replace('{row}', 'replacement') -%}
+    {%- set left_lookup = lookup | replace('{row}', 'DBT_INTERNAL_DEST') -%}
+    {%- set new_lookup = lookup | replace('{row}', 'DBT_INTERNAL_SOURCE') -%}
+    {#- noted from the rows the delete returns: one join of the fact to the new rows, not two #}
+    with replaced as (
+        {{ delete_rows_replaced(fact, new_rows, unique_key, arg_dict['incremental_predicates']) }}
+        returning {{ left_lookup }} as left_lookup_id,
+            {{ 'DBT_INTERNAL_DEST.' ~ day if day else 'cast(null as date)' }} as left_on,
+            DBT_INTERNAL_SOURCE.loaded_at,
+            {{ left_lookup }} is distinct from {{ new_lookup }}
+            {%- if day %} or DBT_INTERNAL_DEST.{{ day }} is distinct from DBT_INTERNAL_SOURCE.{{ day }}{% endif %}
+                as moved
+    )
     insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, occurred_on, loaded_at)
-    select distinct '{{ fact.schema }}.{{ fact.identifier }}', {{ built_lookup }},
-        {{ 'built.' ~ day if day else 'cast(null as date)' }}, replacement.loaded_at
-    from {{ fact }} as built
-    inner join {{ arg_dict['temp_relation'] }} as replacement
-        on {% for key in ([unique_key] if unique_key is string else unique_key) -%}
-            {{ 'and ' if not loop.first }}built.{{ key }} = replacement.{{ key }}
-        {% endfor -%}
-    where {{ built_lookup }} is not null
-      and ({{ built_lookup }} is distinct from {{ replacement_lookup }}
-           {%- if day %} or built.{{ day }} is distinct from replacement.{{ day }}{% endif %});
-    {{ get_incremental_delete_insert_sql(arg_dict) }}
+    select distinct '{{ fact.schema }}.{{ fact.identifier }}', left_lookup_id, left_on, loaded_at
+    from replaced
+    where left_lookup_id is not null and moved;
+    {{ insert_replacements(fact, new_rows, arg_dict['dest_columns']) }}
 {%- endmacro %}
 
 {% macro fact_lookup_moves() -%}
