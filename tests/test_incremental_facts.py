@@ -79,6 +79,14 @@ def load_zoe_and_a_contact_of_hers(warehouse):
         AS_OF, source_file=("campaign_events_zoe.csv", "fixture-zoe")))
 
 
+def send_ann_an_earlier_campaign(warehouse):
+    """Campaign C8 e-mails Ann's contact K1 on 2 March too. The next day redoes the
+    touch (Ann's person changes when Eve turns out to be her) and finds it as it was."""
+    publish_batch(warehouse, Batch("campaigns", RAW_TABLES["campaign_events"], pd.DataFrame([
+        _message("E8", "K1", "send", email=" Ann@X.com") | dict(campaign_id="C8", campaign_name="Winter")]),
+        AS_OF, source_file=("campaign_events_c8.csv", "fixture-c8")))
+
+
 def load_next_day(warehouse):
     """Order 10 refunded; cancelled order 12 turns out to be Cy's, not Bob's; Ann
     returns store sale R1; Eve binds Ann's phone on social (two known people are
@@ -162,6 +170,7 @@ def daily(warehouse, workspace):
     empty_warehouse(warehouse)
     load_small_brand(warehouse)
     load_zoe_and_a_contact_of_hers(warehouse)
+    send_ann_an_earlier_campaign(warehouse)
     build_warehouse(warehouse, workspace, AS_OF)
     watched = {"untouched": ("marts.fct_interactions", "interaction_key = 'social:1'"),
                "rekeyed": ("marts.fct_interactions", "interaction_key = 'social:2'"),
@@ -175,6 +184,8 @@ def daily(warehouse, workspace):
                "identifier of an untouched record": ("intermediate.int_identity_identifiers",
                                                      "record_id = 'shop:1' and identifier_type = 'email'"),
                "touched record": ("intermediate.int_identity_records", "record_id = 'social:o2'"),
+               "touch redone unchanged": ("marts.fct_campaign_touches", "campaign_id = 'C8' and contact_id = 'K1'"),
+               "touch changed": ("marts.fct_campaign_touches", "campaign_id = 'C1' and contact_id = 'K2'"),
                "identifier of a touched record": ("intermediate.int_identity_identifiers",
                                                   "record_id = 'social:o2' and identifier_type = 'unionid'")}
     before = {name: row_version(warehouse, *where) for name, where in watched.items()}
@@ -238,6 +249,14 @@ def test_the_daily_build_rewrites_only_what_changed(daily):
         assert after[untouched] == before[untouched]
     for touched in ("touched record", "identifier of a touched record"):
         assert after[touched] != before[touched]
+
+
+def test_a_touch_redone_unchanged_is_not_written_again(daily):
+    """Bob's SMS was delivered: his touch is written again. Ann's C8 touch is redone
+    (her person changed) but came out as it was, so it stays as it was written."""
+    _, _, before, after = daily
+    assert after["touch changed"] != before["touch changed"]
+    assert after["touch redone unchanged"] == before["touch redone unchanged"]
 
 
 def test_the_key_changes_are_the_lookup_ids_new_rekeyed_or_gone(daily):
@@ -332,7 +351,7 @@ def test_campaign_messages_are_counted_once_and_only_up_to_the_as_of_date(daily,
                            " where source = 'shop' and source_customer_id = '2'")[0][0]
     campaigns = dict(query(warehouse, "select customer_key, events from marts.customer_channels"
                                       " where channel = 'campaigns'"))
-    assert campaigns[ann] == 2  # E1 and E2, delivered twice
+    assert campaigns[ann] == 3  # E1 and E2, delivered twice, and C8's E8
     assert campaigns[bob] == 2  # E3 and E5; E6 is dated after the as-of date
 
 

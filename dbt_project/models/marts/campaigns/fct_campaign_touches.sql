@@ -3,6 +3,7 @@
     unique_key=['campaign_id', 'contact_id'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['campaign_id', 'contact_id'], 'unique': True}],
+    meta={'skip_unchanged_rows': true},
     post_hook=["{{ record_rekeyed_through(ref('int_customer_key_changes')) }}", "{{ delete_vanished_touches() }}"],
 ) }}
 -- the campaign message facts note the contacts a corrected message moved away from:
@@ -16,7 +17,8 @@
    touches with a message loaded since its last build (a late or corrected one),
    the touches of the people whose records changed since then (two people found
    to be one, a record that left): their key and their orders are not what they
-   were, and those of a contact a corrected message moved away from. #}
+   were, and those of a contact a corrected message moved away from. Of what it
+   redoes it writes only the touches that came out different (skip_unchanged_rows). #}
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
