@@ -28,6 +28,16 @@
     cast('{{ as_of_date_iso() }}' as date)
 {%- endmacro %}
 
+{# The dates ml.customer_features builds: each of var('feature_dates') (a list,
+   so training builds its past dates in one run), else the as-of date. #}
+{% macro feature_dates() -%}
+    {%- set dates = [] %}
+    {%- for day in var('feature_dates', none) or [as_of_date_iso()] %}
+        {%- do dates.append(modules.datetime.date.fromisoformat(day | string)) %}
+    {%- endfor %}
+    {{ return(dates) }}
+{%- endmacro %}
+
 {# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:
    ISO weeks and calendar months. #}
 {% macro flow_grains() -%}

@@ -1,9 +1,14 @@
-{{ config(unique_key=['customer_key', 'as_of_date'], incremental_strategy='delete+insert',
+{#- a date built again is deleted first, by the index: a delete+insert on the key
+    joined the new rows to every date the table holds (1.4 s with one date of
+    800,000 customers, and a date more with each daily build) #}
+{{ config(incremental_strategy='append',
           indexes=[{'columns': ['as_of_date', 'customer_key'], 'unique': True}],
-          on_schema_change='sync_all_columns') }}
+          on_schema_change='sync_all_columns',
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date in ("
+                   "{% for day in feature_dates() %}'{{ day }}'{{ ', ' if not loop.last }}{% endfor %}){% endif %}") }}
 {# Propensity features of every customer known on an as-of date, one row per
-   customer and date: the as-of date, or each of var('feature_dates') (a list,
-   so training builds its past dates in one run). Re-building a date replaces it.
+   customer and date (feature_dates(): the as-of date, or each of
+   var('feature_dates')). Re-building a date replaces it.
 
    Point-in-time: a feature for a date reads only what is dated on or before it
    (orders, money movements, interactions, sends, tickets opened), a ticket's
@@ -20,10 +25,7 @@
    a device's first login comes from int_app_devices_resolved; ever unsubscribed
    reads the campaign channel's days. So a daily build reads at most half a year
    of social interactions and app days, not all history. #}
-{%- set dates = [] %}
-{%- for day in var('feature_dates', none) or [as_of_date_iso()] %}
-    {%- do dates.append(modules.datetime.date.fromisoformat(day | string)) %}
-{%- endfor %}
+{%- set dates = feature_dates() %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 {#- the newest interaction of `lookup_id` on or before the date that `matches`: read
     backwards from the end of its range of the (customer_lookup_id, occurred_on) index #}
