@@ -149,6 +149,7 @@
     {%- set lookup = "'" ~ record[0] ~ ":' || {row}." ~ record[1] if record else '{row}.customer_lookup_id' -%}
     {%- set left_lookup = lookup | replace('{row}', 'DBT_INTERNAL_DEST') -%}
     {%- set new_lookup = lookup | replace('{row}', 'DBT_INTERNAL_SOURCE') -%}
+    {{ drop_unchanged_rows(fact, new_rows, unique_key, arg_dict['dest_columns']) }}
     {#- noted from the rows the delete returns: one join of the fact to the new rows, not two #}
     with replaced as (
         {{ delete_rows_replaced(fact, new_rows, unique_key, arg_dict['incremental_predicates']) }}

@@ -167,7 +167,8 @@ last_social_interactions as (
 
 {# ever unsubscribed: the campaign channel's unsubscribes, read by the (channel,
    occurred_on) index, not a probe per contact. At 1,000,000 customers x 30 days
-   that is under 0.1 s against 1.9 s for 315,000 probes. #}
+   that is under 0.1 s against 1.9 s for 315,000 probes; it grows with the
+   channel's history, the probes with its contacts. #}
 unsubscribes as (
     select feature_dates.as_of_date, fct_interactions.customer_key, 1 as has_unsubscribed
     from fct_interactions
