@@ -10,9 +10,9 @@
    facts' rows: orders (web, store, imported), social and app interactions,
    campaign messages (responses in fct_interactions, holdouts, sends and deliveries
    in int_campaign_messages_sent) and service tickets. Keyed by customer_lookup_id,
-   not customer_key: customer_channels and dim_customers roll these rows up to
-   today's person through int_customer_lookup, so two people found to be one, or a
-   device's first login, change no row here.
+   not customer_key: customer_channels rolls these rows up to today's person
+   through int_customer_lookup (and dim_customers reads it), so two people found to
+   be one, or a device's first login, change no row here.
 
    Incremental: a daily build recounts, from all their fact rows, only the lookup
    ids with fact rows loaded since its last build, so a re-delivered row is counted

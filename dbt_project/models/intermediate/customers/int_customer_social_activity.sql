@@ -2,7 +2,8 @@
    and reading time in the last var('erfm_interaction_days') up to the as-of date,
    and reach (the largest follower count of their social profiles). Only the
    window's days are read: dim_customers counts all social events from
-   int_customer_channel_activity, which a daily build updates incrementally. #}
+   customer_channels, rolled up from int_customer_channel_activity, which a daily
+   build updates incrementally. #}
 with
 
 stg_social__events as (select * from {{ ref('stg_social__events') }}),

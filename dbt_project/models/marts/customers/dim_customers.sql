@@ -7,8 +7,7 @@ int_identity_resolved as not materialized (select * from {{ ref('int_identity_re
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 customer_contacts as (select * from {{ ref('customer_contacts') }}),
 int_customer_social_activity as (select * from {{ ref('int_customer_social_activity') }}),
-int_customer_channel_activity as (select * from {{ ref('int_customer_channel_activity') }}),
-int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
+customer_channels as (select * from {{ ref('customer_channels') }}),
 int_orders_unioned as (select * from {{ ref('int_orders_unioned') }}),
 stg_service__tickets as (select * from {{ ref('stg_service__tickets') }}),
 
@@ -41,17 +40,14 @@ orders as (
     group by customer_key
 ),
 
-{# each source record's last event and social events, rolled up to its person today #}
+{# the last event on any channel, and the social events: the person's channels rolled up #}
 activity as (
     select
-        int_customer_lookup.customer_key,
-        max(int_customer_channel_activity.last_seen_at) as last_seen_at,
-        cast(sum(case when int_customer_channel_activity.channel = 'social'
-                      then int_customer_channel_activity.events end) as bigint) as social_events_count
-    from int_customer_channel_activity
-    inner join int_customer_lookup
-        on int_customer_channel_activity.customer_lookup_id = int_customer_lookup.customer_lookup_id
-    group by int_customer_lookup.customer_key
+        customer_key,
+        max(last_seen_at) as last_seen_at,
+        cast(sum(case when channel = 'social' then events end) as bigint) as social_events_count
+    from customer_channels
+    group by customer_key
 ),
 
 {# the store they buy in most (ties: the one they bought in last) #}
