@@ -38,6 +38,18 @@
     {{ return(dates) }}
 {%- endmacro %}
 
+{# Pre-hook of a model that appends whole as-of dates (customer_rfm_history,
+   ml.customer_features): delete the `dates` it is about to build again, through
+   its as_of_date index. A delete+insert on the key would join the new rows to
+   every date the table holds, a date more with each daily build (1.4 s for the
+   features with one date of 800,000 customers). #}
+{% macro delete_dates_rebuilt(dates) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where as_of_date in (
+        {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
 {# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:
    ISO weeks and calendar months. #}
 {% macro flow_grains() -%}

@@ -1,11 +1,7 @@
-{#- a date built again is deleted first, by the index: a delete+insert on the key
-    joined the new rows to every date the table holds (1.4 s with one date of
-    800,000 customers, and a date more with each daily build) #}
 {{ config(incremental_strategy='append',
           indexes=[{'columns': ['as_of_date', 'customer_key'], 'unique': True}],
           on_schema_change='sync_all_columns',
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date in ("
-                   "{% for day in feature_dates() %}'{{ day }}'{{ ', ' if not loop.last }}{% endfor %}){% endif %}") }}
+          pre_hook="{{ delete_dates_rebuilt(feature_dates()) }}") }}
 {# Propensity features of every customer known on an as-of date, one row per
    customer and date (feature_dates(): the as-of date, or each of
    var('feature_dates')). Re-building a date replaces it.

@@ -3,7 +3,7 @@
     incremental_strategy='append',
     indexes=[{'columns': ['as_of_date']}],
     full_refresh=false,
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ as_of_date() }}{% endif %}",
+    pre_hook="{{ delete_dates_rebuilt([as_of_date_iso()]) }}",
 ) }}
 {# customer_rfm of every day a build ran for: the daily history that segment
    changes and flows are read from, a few days at a time (hence the index).
