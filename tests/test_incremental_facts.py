@@ -44,7 +44,7 @@ INCREMENTAL_MODELS = {
     "intermediate.int_campaign_messages_sent": "event_key",
     "intermediate.int_customer_channel_activity": "customer_lookup_id, channel",
     "intermediate.int_app_device_days": "customer_lookup_id, occurred_on",
-    # not incremental, but rolled up from int_customer_channel_activity
+    # not incremental, but rolled up from int_customer_channel_activity (dim_customers via customer_channels)
     "marts.customer_channels": "customer_key, channel",
     "marts.dim_customers": "customer_key",
     "marts.customer_lifecycle_spells": "customer_key, spell_number",
