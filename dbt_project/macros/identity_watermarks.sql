@@ -67,9 +67,10 @@
    its last build. Only a record a corrected row left, or an imported one (a new
    version of the file replaces the old), can go: a daily build reads no others. #}
 {% macro delete_identity_records_gone(records) -%}
-    delete from {{ this }} as built
-    where (built.record_id in ({{ identity_records_left_since_last_build() }}) or built.record_id like 'import:%')
-      and not exists (select from {{ records }} as records where records.record_id = built.record_id)
+    {{ delete_for_each('built', [
+        'built.record_id in (' ~ identity_records_left_since_last_build() ~ ')',
+        "built.record_id like 'import:%'",
+    ], 'not exists (select from ' ~ records ~ ' as records where records.record_id = built.record_id)') }}
 {%- endmacro %}
 
 {# Post-hook: this model has taken in every record load up to now, with `settings`. #}

@@ -207,13 +207,16 @@
    record whose only rows were corrections that moved to another lookup id (the
    recount finds no rows of it, so writes nothing over its old counts). #}
 {% macro delete_vanished_activity() -%}
-    delete from {{ this }} as activity
-    where (activity.channel = 'import'
-           or activity.customer_lookup_id in (select customer_lookup_id from {{ fact_lookup_moves() }}))
+    {%- set no_fact_row_left -%}
       {%- for fact in [ref('fct_orders'), ref('fct_interactions'), ref('int_campaign_messages_sent'),
                        ref('fct_service_tickets')] %}
-      and not exists (select from {{ fact }} as fact where fact.customer_lookup_id = activity.customer_lookup_id)
+      {{ 'and ' if not loop.first }}not exists (select from {{ fact }} as fact where fact.customer_lookup_id = activity.customer_lookup_id)
       {%- endfor %}
+    {%- endset -%}
+    {{ delete_for_each('activity', [
+        "activity.channel = 'import'",
+        'activity.customer_lookup_id in (select customer_lookup_id from ' ~ fact_lookup_moves() ~ ')',
+    ], no_fact_row_left) }}
 {%- endmacro %}
 
 {# fct_campaign_touches: a touch whose contact a corrected message moved away from,
