@@ -50,15 +50,3 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}
-
-{# Post-hook: delete from this model the rows that meet any of `candidates` and
-   `condition`, one statement per candidate. Never the candidates or'ed: under an
-   or, PostgreSQL hashes an `in (select ...)` only while it fits in work_mem, and
-   past that scans it once per row. #}
-{% macro delete_for_each(alias, candidates, condition) -%}
-    {%- for candidate in candidates %}
-    delete from {{ this }} as {{ alias }}
-    where {{ candidate }}
-      and {{ condition }}{{ ';' if not loop.last }}
-    {%- endfor %}
-{%- endmacro %}

@@ -202,6 +202,18 @@
     ('open', 'click', 'unsubscribe', 'conversion')
 {%- endmacro %}
 
+{# Post-hook: delete from this model the rows that meet any of `candidates` and
+   `condition`, one statement per candidate. Never the candidates or'ed: under an
+   or, PostgreSQL hashes an `in (select ...)` only while it fits in work_mem, and
+   past that scans it once per row. #}
+{% macro delete_for_each(alias, candidates, condition) -%}
+    {%- for candidate in candidates %}
+    delete from {{ this }} as {{ alias }}
+    where {{ candidate }}
+      and {{ condition }}{{ ';' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {# int_customer_channel_activity: a lookup id none of whose fact rows is left leaves
    it too: an imported customer missing from the new version of the file, or a
    record whose only rows were corrections that moved to another lookup id (the
