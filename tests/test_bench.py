@@ -1,5 +1,6 @@
-"""`c360 bench` runs in a throwaway workspace and prints figures (it asserts none)."""
+"""`c360 bench` runs in a throwaway workspace, or one it is told to keep, and prints figures (it asserts none)."""
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -7,10 +8,11 @@ from c360 import bench
 from c360.cli import main
 
 
-def test_bench_ingest_prints_a_row_per_channel_and_leaves_nothing_behind(capsys, monkeypatch):
+def test_bench_ingest_prints_a_row_per_channel_and_keeps_its_workspace_when_told(capsys, monkeypatch):
     parent = Path(tempfile.mkdtemp(prefix="b", dir="/tmp"))
     monkeypatch.setattr(bench, "WORKSPACES_UNDER", parent)
-    assert main(["bench", "ingest", "--customers", "300", "--days", "3"]) == 0
+    kept = parent / "kept"
+    assert main(["bench", "ingest", "--customers", "300", "--days", "3", "--keep", str(kept)]) == 0
     out = capsys.readouterr().out
     rows = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
         r"^(\w+) +(\d+) +(\d+) +[\d.]+ +\d+$", out, re.MULTILINE)}
@@ -19,8 +21,18 @@ def test_bench_ingest_prints_a_row_per_channel_and_leaves_nothing_behind(capsys,
     assert "peak memory" in out
     per_batch = re.search(r"GX validation: [\d.]+ s for (\d+) batches: [\d.]+ s per batch, [\d.]+ s per 100k rows", out)
     assert per_batch and int(per_batch.group(1)) > 0
-    assert list(parent.iterdir()) == []  # the workspace and its server are gone
-    parent.rmdir()
+    assert f"workspace kept in {kept}: C360_HOME={kept} c360 warehouse start" in out
+    assert list(parent.iterdir()) == [kept]  # no throwaway workspace beside it
+    assert (kept / "pg" / "PG_VERSION").exists() and not (kept / "pg" / "postmaster.pid").exists()
+    assert any((kept / "landing").rglob("*")), "the extracted batches are kept"
+    shutil.rmtree(parent)
+
+
+def test_bench_refuses_to_keep_its_workspace_in_a_folder_in_use(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["bench", "warehouse", "--customers", "300", "--days", "3", "--keep", str(tmp_path)]) == 2
+    assert "is not an empty folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(capsys, monkeypatch):
@@ -39,5 +51,6 @@ def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(
         by_type = re.search(rf"^{build} build by node type: (.*)$", out, re.MULTILINE).group(1)
         assert {"models", "tests", "seeds"} <= set(re.findall(r"(\w+) [\d.]+ s", by_type))
     assert len(re.findall(r"^    \S+ +[\d.]+ s$", out.split("slowest nodes of the daily build:")[1], re.MULTILINE)) == 8
-    assert list(parent.iterdir()) == []
+    assert "workspace kept" not in out
+    assert list(parent.iterdir()) == []  # the workspace and its server are gone
     parent.rmdir()

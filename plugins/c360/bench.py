@@ -1,7 +1,8 @@
 """Benchmarks that print figures (``c360 bench <what>``); never assertions.
 
 Each runs in a throwaway workspace with its own embedded PostgreSQL, so it
-neither needs nor touches the user's warehouse, and removes it afterwards.
+neither needs nor touches the user's warehouse, and removes it afterwards
+(unless told to keep it, to look at what a figure came from).
 """
 from __future__ import annotations
 
@@ -35,10 +36,24 @@ class ChannelFigures:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+class KeepFolderError(ValueError):
+    """The folder asked to keep a bench's workspace in cannot take it."""
+
+
+def _kept_home(keep: Path) -> Path:
+    """`keep`, made and empty, or a clear error before any work starts."""
+    home = keep.resolve()
+    if home.exists() and (not home.is_dir() or any(home.iterdir())):
+        raise KeepFolderError(f"{keep} is not an empty folder: keep a bench's workspace in a new one")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
 @contextlib.contextmanager
-def throwaway_workspace() -> Iterator[tuple[Workspace, Warehouse]]:
-    """A fresh workspace and embedded warehouse, bootstrapped; both gone afterwards."""
-    home = Path(tempfile.mkdtemp(prefix="c360b", dir=WORKSPACES_UNDER))
+def throwaway_workspace(keep: Path | None = None) -> Iterator[tuple[Workspace, Warehouse]]:
+    """A fresh workspace and embedded warehouse, bootstrapped; both gone afterwards,
+    or, with `keep`, the workspace left in that folder with its server stopped."""
+    home = _kept_home(keep) if keep else Path(tempfile.mkdtemp(prefix="c360b", dir=WORKSPACES_UNDER))
     home.chmod(0o755)  # as root, the server runs as the unprivileged `pgserver` user
     # never the user's warehouse or shop database
     saved = {name: os.environ.pop(name) for name in ("C360_WAREHOUSE_DSN", "C360_SHOP_DSN") if name in os.environ}
@@ -49,7 +64,8 @@ def throwaway_workspace() -> Iterator[tuple[Workspace, Warehouse]]:
         yield workspace, warehouse
     finally:
         stop_embedded(workspace)
-        shutil.rmtree(home, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
         os.environ.update(saved)
 
 
@@ -81,13 +97,21 @@ def build_simulated_warehouse(workspace: Workspace, warehouse: Warehouse, custom
     build_warehouse(warehouse, workspace, end)
 
 
-def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
+def kept_note(keep: Path | None) -> list[str]:
+    """How to look inside a kept workspace (its server is stopped)."""
+    if not keep:
+        return []
+    return [f"workspace kept in {keep.resolve()}: C360_HOME={keep.resolve()} c360 warehouse start,"
+            " then c360 warehouse dsn for psql, or c360 dbt ... against it"]
+
+
+def bench_ingest(customers: int, days: int, seed: int = 42, keep: Path | None = None) -> str:
     """Simulate a brand, then extract and load each channel in turn, timing each."""
     from c360.ingest import ingest_channel
     from c360.sources import CHANNELS, advance_simulation
 
     end = date.today()
-    with throwaway_workspace() as (workspace, warehouse):
+    with throwaway_workspace(keep) as (workspace, warehouse):
         simulated_brand(workspace, customers, days, seed, start=end - timedelta(days=days - 1))
         started = time.perf_counter()
         advance_simulation(workspace, warehouse, end)
@@ -108,7 +132,7 @@ def bench_ingest(customers: int, days: int, seed: int = 42) -> str:
                  f" {total.rows_per_second:>9.0f}")
     lines.append(validated)
     lines.append(f"peak memory of this process: {peak_rss_mb():.0f} MB")
-    return "\n".join(lines)
+    return "\n".join(lines + kept_note(keep))
 
 
 def validation_cost(warehouse: Warehouse) -> str:
@@ -151,7 +175,7 @@ def vacuum_analyze(warehouse: Warehouse) -> float:
     return time.perf_counter() - started
 
 
-def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
+def bench_warehouse(customers: int, days: int, seed: int = 42, keep: Path | None = None) -> str:
     """The full `dbt build` of a brand's history, then the daily build after one more
     day of data (what the warehouse DAG runs every day), with the slowest nodes of each.
     Both builds run without the incremental look-back (see below)."""
@@ -163,7 +187,7 @@ def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
     today = date.today()
     yesterday = today - timedelta(days=1)
     timings = {}
-    with throwaway_workspace() as (workspace, warehouse):
+    with throwaway_workspace(keep) as (workspace, warehouse):
         simulated_brand(workspace, customers, days, seed, start=yesterday - timedelta(days=days - 1))
         for label, as_of in (("full", yesterday), ("daily", today)):
             advance_simulation(workspace, warehouse, as_of)
@@ -188,5 +212,5 @@ def bench_warehouse(customers: int, days: int, seed: int = 42) -> str:
              f"full build by node type:  {_by_resource_type(full_nodes)}",
              f"daily build by node type: {_by_resource_type(daily_nodes)}",
              "slowest nodes of the full build:", *_slowest(full_nodes),
-             "slowest nodes of the daily build:", *_slowest(daily_nodes)]
+             "slowest nodes of the daily build:", *_slowest(daily_nodes), *kept_note(keep)]
     return "\n".join(lines)

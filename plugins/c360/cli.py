@@ -234,7 +234,11 @@ def cmd_bench(args) -> int:
     from c360 import bench
 
     run = {"ingest": bench.bench_ingest, "warehouse": bench.bench_warehouse}[args.bench]
-    print(run(args.customers, args.days, args.seed))
+    try:
+        print(run(args.customers, args.days, args.seed, args.keep))
+    except bench.KeepFolderError as err:
+        print(f"c360: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -339,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="people in the simulated world (default 10000)")
         p.add_argument("--days", type=_positive, default=days, help=f"days of history (default {days})")
         p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--keep", type=Path, metavar="DIR",
+                       help="keep the workspace (sources, warehouse, dbt target) in DIR, a new or empty folder,"
+                            " to look into what the figures came from")
         p.set_defaults(func=cmd_bench)
     p = benches.add_parser("ml", help="propensity training time, and scoring throughput on resampled features")
     p.add_argument("--customers", type=_positive, default=3000, help="people in the simulated world (default 3000)")
