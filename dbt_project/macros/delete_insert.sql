@@ -13,15 +13,60 @@
 {% macro postgres__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
     {%- if unique_key %}
     {{ drop_unchanged_rows(target, source, unique_key, dest_columns) }}
-    {{ delete_rows_replaced(target, source, unique_key, incremental_predicates) }};
+    {{ probing_the_key_index(target, source, unique_key,
+                             delete_rows_replaced(target, source, unique_key, incremental_predicates)) }};
     {%- endif %}
     {{ insert_replacements(target, source, dest_columns) }}
 {%- endmacro %}
 
+{# `statement` (which joins the new rows to the table on the key), made to probe
+   the key's index once per new row when they are at most a tenth of the table's
+   rows and the model indexes its key. PostgreSQL prices a probe as random page
+   reads, so past a few thousand new rows it hashes them and reads the whole
+   table instead, though a daily build's rows are mostly new (nothing to
+   delete) and the index mostly cached. At 1,000,000 customers x 90 days,
+   deleting what the day's 409,290 interactions replace took 17.0 s reading all
+   25.5 million rows, against 1.8 s probing; replacing a tenth of them (2.55
+   million), 65-67 s against 21-22 s. Larger batches (a re-delivered history)
+   are left to the planner. #}
+{% macro probing_the_key_index(target, source, unique_key, statement) -%}
+    {%- if execute and key_is_indexed(unique_key) and few_rows_for(target, source) -%}
+    set local enable_hashjoin = off;
+    set local enable_mergejoin = off;
+    {{ statement }};
+    reset enable_hashjoin;
+    reset enable_mergejoin
+    {%- else -%}
+    {{ statement }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro key_is_indexed(unique_key) -%}
+    {%- set keys = key_columns(unique_key) -%}
+    {%- for index in config.get('indexes') or [] -%}
+        {%- if index['columns'][:keys | length] | sort == keys | sort %}{{ return(true) }}{% endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{# the new rows are at most a tenth of the table's, as PostgreSQL last counted them (none before it has) #}
+{% macro few_rows_for(target, source) -%}
+    {%- set compared -%}
+        select (select count(*) from {{ source }}) <= greatest(reltuples, 0) / 10
+        from pg_class
+        where oid = to_regclass('{{ target.schema }}.{{ target.identifier }}')
+    {%- endset -%}
+    {{ return(run_query(compared).columns[0].values()[0]) }}
+{%- endmacro %}
+
 {# unique_key as dbt takes it: a column, a list, or columns separated by commas #}
+{% macro key_columns(unique_key) -%}
+    {{ return((unique_key.split(',') if unique_key is string else unique_key) | map('trim') | list) }}
+{%- endmacro %}
+
 {% macro same_key(unique_key) -%}
-    {% for key in (unique_key.split(',') if unique_key is string else unique_key) -%}
-        {{ 'and ' if not loop.first }}DBT_INTERNAL_DEST.{{ key | trim }} = DBT_INTERNAL_SOURCE.{{ key | trim }}
+    {% for key in key_columns(unique_key) -%}
+        {{ 'and ' if not loop.first }}DBT_INTERNAL_DEST.{{ key }} = DBT_INTERNAL_SOURCE.{{ key }}
     {% endfor -%}
 {%- endmacro %}
 

@@ -151,6 +151,7 @@
     {%- set new_lookup = lookup | replace('{row}', 'DBT_INTERNAL_SOURCE') -%}
     {{ drop_unchanged_rows(fact, new_rows, unique_key, arg_dict['dest_columns']) }}
     {#- noted from the rows the delete returns: one join of the fact to the new rows, not two #}
+    {%- set delete_noting_moves %}
     with replaced as (
         {{ delete_rows_replaced(fact, new_rows, unique_key, arg_dict['incremental_predicates']) }}
         returning {{ left_lookup }} as left_lookup_id,
@@ -163,7 +164,9 @@
     insert into {{ fact_lookup_moves() }} (fact, customer_lookup_id, occurred_on, loaded_at)
     select distinct '{{ fact.schema }}.{{ fact.identifier }}', left_lookup_id, left_on, loaded_at
     from replaced
-    where left_lookup_id is not null and moved;
+    where left_lookup_id is not null and moved
+    {%- endset %}
+    {{ probing_the_key_index(fact, new_rows, unique_key, delete_noting_moves) }};
     {{ insert_replacements(fact, new_rows, arg_dict['dest_columns']) }}
 {%- endmacro %}
 
