@@ -21,7 +21,7 @@ def test_bench_ingest_prints_a_row_per_channel_and_keeps_its_workspace_when_told
     assert "peak memory" in out
     per_batch = re.search(r"GX validation: [\d.]+ s for (\d+) batches: [\d.]+ s per batch, [\d.]+ s per 100k rows", out)
     assert per_batch and int(per_batch.group(1)) > 0
-    assert f"workspace kept in {kept}: C360_HOME={kept} c360 warehouse start" in out
+    assert f"workspace kept in {kept}: env -u C360_WAREHOUSE_DSN C360_HOME={kept} c360 warehouse start" in out
     assert list(parent.iterdir()) == [kept]  # no throwaway workspace beside it
     assert (kept / "pg" / "PG_VERSION").exists() and not (kept / "pg" / "postmaster.pid").exists()
     assert any((kept / "landing").rglob("*")), "the extracted batches are kept"
@@ -33,6 +33,8 @@ def test_bench_refuses_to_keep_its_workspace_in_a_folder_in_use(tmp_path, capsys
     assert main(["bench", "warehouse", "--customers", "300", "--days", "3", "--keep", str(tmp_path)]) == 2
     assert "is not an empty folder" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert main(["bench", "ingest", "--keep", str(tmp_path / "notes.txt" / "kept")]) == 2
+    assert "cannot keep a bench's workspace in" in capsys.readouterr().err
 
 
 def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(capsys, monkeypatch):

@@ -45,7 +45,10 @@ def _kept_home(keep: Path) -> Path:
     home = keep.resolve()
     if home.exists() and (not home.is_dir() or any(home.iterdir())):
         raise KeepFolderError(f"{keep} is not an empty folder: keep a bench's workspace in a new one")
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise KeepFolderError(f"cannot keep a bench's workspace in {keep}: {err.strerror}") from err
     return home
 
 
@@ -101,8 +104,8 @@ def kept_note(keep: Path | None) -> list[str]:
     """How to look inside a kept workspace (its server is stopped)."""
     if not keep:
         return []
-    return [f"workspace kept in {keep.resolve()}: C360_HOME={keep.resolve()} c360 warehouse start,"
-            " then c360 warehouse dsn for psql, or c360 dbt ... against it"]
+    return [f"workspace kept in {keep.resolve()}: env -u C360_WAREHOUSE_DSN C360_HOME={keep.resolve()}"
+            " c360 warehouse start, then c360 warehouse dsn for psql, or c360 dbt ... against it"]
 
 
 def bench_ingest(customers: int, days: int, seed: int = 42, keep: Path | None = None) -> str:
