@@ -45,8 +45,9 @@
    (none before it has), and the table (not just the config: indexes added to it
    are created after the model's statement) has a valid index led by the key #}
 {% macro probes_pay_off(target, source, unique_key) -%}
-    {%- set keys = text_array(key_columns(unique_key)) -%}
-    {%- set leading = '(' ~ index_columns() ~ ')[1:' ~ key_columns(unique_key) | length ~ ']' -%}
+    {%- set columns = key_columns(unique_key) -%}
+    {%- set keys = text_array(columns) -%}
+    {%- set leading = '(' ~ index_columns() ~ ')[1:' ~ columns | length ~ ']' -%}
     {%- set answer -%}
         select (select count(*) from {{ source }}) <= greatest(reltuples, 0) / 10
             and exists (
