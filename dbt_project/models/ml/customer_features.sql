@@ -16,18 +16,14 @@
    Cost: the windowed counts read only each channel's interactions of its
    window, by fct_interactions' (channel, occurred_on) index; the app's come
    from int_app_device_days (a row per device and day: a fifth of the rows). What looks past
-   every window (days since the last social interaction or app event) is one probe
-   per lookup id of fct_interactions' (customer_lookup_id, occurred_on) index, and
+   every window is one probe per lookup id: the last social interaction of
+   fct_interactions' (customer_lookup_id, occurred_on) index, the last app event
+   of int_app_device_days' (a device has a day there for each day it had events);
    a device's first login comes from int_app_devices_resolved; ever unsubscribed
    reads the campaign channel's days. So a daily build reads at most half a year
    of social interactions and app days, not all history. #}
 {%- set dates = feature_dates() %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
-{#- the newest interaction of `lookup_id` on or before the date that `matches`: read
-    backwards from the end of its range of the (customer_lookup_id, occurred_on) index #}
-{%- set last_interaction_on = "(select max(fct_interactions.occurred_on) from fct_interactions
-        where fct_interactions.customer_lookup_id = {lookup_id}
-          and fct_interactions.occurred_on <= feature_dates.as_of_date and {matches})" %}
 with
 
 int_identity_resolved as (select * from {{ ref('int_identity_resolved') }}),
@@ -44,7 +40,10 @@ stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
    version known then, so it comes from the append-only raw history #}
 social_follower_versions as (select * from {{ source('social', 'social_followers') }}),
 
-feature_dates as (
+{# not materialized: a CTE scan is parallel-restricted, so reading the dates as one
+   would keep every part below from parallel workers; inlined, a single date is a
+   constant the planner estimates each part's rows with #}
+feature_dates as not materialized (
     {%- for day in dates %}
     select cast('{{ day }}' as date) as as_of_date
     {%- if not loop.last %} union all{% endif %}
@@ -147,14 +146,16 @@ interactions_in_windows as not materialized (
       and fct_interactions.occurred_on <= cast('{{ dates | max }}' as date)
 ),
 
-{# past every window, per person: the last social interaction #}
+{# past every window, per person: the last social interaction, read backwards
+   from the end of each lookup id's range of the (customer_lookup_id, occurred_on) index #}
 last_social_interactions as (
     select
         feature_dates.as_of_date,
         int_customer_lookup.customer_key,
-        max({{ last_interaction_on.format(lookup_id='int_customer_lookup.customer_lookup_id',
-                                          matches="fct_interactions.event_type not in ('follow', 'unfollow')") }})
-            as last_social_interaction_on
+        max((select max(fct_interactions.occurred_on) from fct_interactions
+             where fct_interactions.customer_lookup_id = int_customer_lookup.customer_lookup_id
+               and fct_interactions.occurred_on <= feature_dates.as_of_date
+               and fct_interactions.event_type not in ('follow', 'unfollow'))) as last_social_interaction_on
     from int_customer_lookup
     cross join feature_dates
     where int_customer_lookup.customer_lookup_id like 'social:%'
@@ -235,8 +236,9 @@ last_app_events as (
     select
         feature_dates.as_of_date,
         device_first_logins.customer_key,
-        max({{ last_interaction_on.format(lookup_id='device_first_logins.customer_lookup_id', matches='true') }})
-            as last_event_on
+        max((select max(int_app_device_days.occurred_on) from int_app_device_days
+             where int_app_device_days.customer_lookup_id = device_first_logins.customer_lookup_id
+               and int_app_device_days.occurred_on <= feature_dates.as_of_date)) as last_event_on
     from device_first_logins
     inner join feature_dates on device_first_logins.first_login_on <= feature_dates.as_of_date
     group by feature_dates.as_of_date, device_first_logins.customer_key
