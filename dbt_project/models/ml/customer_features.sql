@@ -16,9 +16,10 @@
    Cost: the windowed counts read only each channel's interactions of its
    window, by fct_interactions' (channel, occurred_on) index; the app's come
    from int_app_device_days (a row per device and day: a fifth of the rows). What looks past
-   every window is one probe per lookup id: the last social interaction of
+   every window is one probe per lookup id: the last social interaction by
    fct_interactions' (customer_lookup_id, occurred_on) index, the last app event
-   of int_app_device_days' (a device has a day there for each day it had events);
+   by int_app_device_days' unique (customer_lookup_id, occurred_on) index (a
+   device has a row there for each day it had events);
    a device's first login comes from int_app_devices_resolved; ever unsubscribed
    reads the campaign channel's days. So a daily build reads at most half a year
    of social interactions and app days, not all history. #}
@@ -40,9 +41,9 @@ stg_social__followers as (select * from {{ ref('stg_social__followers') }}),
    version known then, so it comes from the append-only raw history #}
 social_follower_versions as (select * from {{ source('social', 'social_followers') }}),
 
-{# not materialized: a CTE scan is parallel-restricted, so reading the dates as one
-   would keep every part below from parallel workers; inlined, a single date is a
-   constant the planner estimates each part's rows with #}
+{# not materialized: a CTE scan is parallel-restricted, so a part that joins the
+   dates as one runs its join in the leader process only; inlined, a single date
+   is a constant the planner also estimates each part's rows with #}
 feature_dates as not materialized (
     {%- for day in dates %}
     select cast('{{ day }}' as date) as as_of_date
