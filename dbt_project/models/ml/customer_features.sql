@@ -15,13 +15,14 @@
 
    Cost: the windowed counts read only each channel's interactions of its
    window, by fct_interactions' (channel, occurred_on) index; the app's come
-   from int_app_device_days (a row per device and day: a fifth of the rows). What looks past
-   every window is one probe per lookup id: the last social interaction by
-   fct_interactions' (customer_lookup_id, occurred_on) index, the last app event
-   by int_app_device_days' unique (customer_lookup_id, occurred_on) index;
-   a device's first login comes from int_app_devices_resolved; ever unsubscribed
-   reads the campaign channel's days. So a daily build reads at most half a year
-   of social interactions and app days, not all history. #}
+   from int_app_device_days (a row per device and day: a fifth of the rows).
+   What looks past every window is one probe per lookup id: the last social
+   interaction by fct_interactions' (customer_lookup_id, occurred_on) index,
+   the last app event by int_app_device_days' unique (customer_lookup_id,
+   occurred_on) index; a device's first login comes from
+   int_app_devices_resolved; ever unsubscribed reads the campaign channel's
+   days. So a daily build reads at most half a year of social interactions and
+   app days, not all history. #}
 {%- set dates = feature_dates() %}
 {%- set days_before = dbt.datediff('{column}', 'feature_dates.as_of_date', 'day') %}
 with
