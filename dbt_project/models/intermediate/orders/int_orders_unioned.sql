@@ -11,36 +11,45 @@
    own, matched to the sale they reverse; an imported return is matched to its
    order by order id. Incremental: a daily build redoes the orders that any
    newly loaded row touches (a status change, an item, a store return, a new
-   version of an imported file); it re-keys those whose person changed. #}
+   version of an imported file), reading each source for those orders by its
+   own key rather than building every order and keeping the touched ones; it
+   re-keys those whose person changed. #}
 with
 
-stg_shop__orders as (select * from {{ ref('stg_shop__orders') }}),
-stg_shop__order_items as (select * from {{ ref('stg_shop__order_items') }}),
-stg_pos__receipts as (select * from {{ ref('stg_pos__receipts') }}),
+stg_shop__orders as not materialized (select * from {{ ref('stg_shop__orders') }}),
+stg_shop__order_items as not materialized (select * from {{ ref('stg_shop__order_items') }}),
+stg_pos__receipts as not materialized (select * from {{ ref('stg_pos__receipts') }}),
 stg_imports__transactions as (select * from {{ ref('stg_imports__transactions') }}),
 int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 {% if is_incremental() %}
-{#- one watermark query for the four sources #}
+{#- One watermark query for the four sources. Each touched set is read twice:
+    inlined, the planner estimates it from loaded_at's statistics, so it reads
+    a day's orders by their keys' indexes and a build that touches them all by
+    hash joins; a copy, guessed at 200 rows, took 786,122 index lookups then.
+    At 1,000,000 customers x 90 days, a day's 22,635 touched orders took
+    1.1-1.3 s against 5.4-7.4 s when every order was built then filtered. #}
 {%- set new_rows = loaded_since_last_build() %}
-changed_orders as (
-    select 'shop:' || cast(order_id as {{ dbt.type_string() }}) as order_key
-    from stg_shop__orders where {{ new_rows }}
+changed_shop_orders as not materialized (
+    select order_id from stg_shop__orders where {{ new_rows }}
     union
-    select 'shop:' || cast(order_id as {{ dbt.type_string() }})
-    from stg_shop__order_items where {{ new_rows }}
-    union
-    select 'pos:' || coalesce(original_receipt_id, receipt_id)
+    select order_id from stg_shop__order_items where {{ new_rows }}
+),
+
+changed_pos_sales as not materialized (
+    select coalesce(original_receipt_id, receipt_id) as receipt_id
     from stg_pos__receipts where {{ new_rows }}
-    union
-    select order_key
-    from stg_imports__transactions where {{ new_rows }}
+),
+
+changed_import_orders as not materialized (
+    select order_key from stg_imports__transactions where {{ new_rows }}
 ),
 {% endif %}
 
 shop_item_counts as (
     select order_id, sum(quantity) as item_count, max(loaded_at) as loaded_at
     from stg_shop__order_items
+    {% if is_incremental() %}where order_id in (select order_id from changed_shop_orders){% endif %}
     group by order_id
 ),
 
@@ -63,6 +72,7 @@ shop_orders as (
     from stg_shop__orders
     left join shop_item_counts
         on stg_shop__orders.order_id = shop_item_counts.order_id
+    {% if is_incremental() %}where stg_shop__orders.order_id in (select order_id from changed_shop_orders){% endif %}
 ),
 
 pos_returns_by_sale as (
@@ -73,6 +83,7 @@ pos_returns_by_sale as (
         max(loaded_at) as loaded_at
     from stg_pos__receipts
     where transaction_type = 'return' and original_receipt_id is not null
+    {% if is_incremental() %}and original_receipt_id in (select receipt_id from changed_pos_sales){% endif %}
     group by original_receipt_id
 ),
 
@@ -95,6 +106,7 @@ pos_sales as (
     left join pos_returns_by_sale
         on sales.receipt_id = pos_returns_by_sale.original_receipt_id
     where sales.transaction_type = 'sale'
+    {% if is_incremental() %}and sales.receipt_id in (select receipt_id from changed_pos_sales){% endif %}
 ),
 
 import_lines as (
@@ -109,6 +121,7 @@ import_lines as (
         max(coalesce(order_id, transaction_id)) as source_order_id,
         max(loaded_at) as loaded_at
     from stg_imports__transactions
+    {% if is_incremental() %}where order_key in (select order_key from changed_import_orders){% endif %}
     group by order_key, import_customer_id
 ),
 
@@ -139,20 +152,13 @@ unioned as (
     select * from import_orders
 ),
 
-to_build as (
-    select * from unioned
-    {% if is_incremental() %}
-    where order_key in (select order_key from changed_orders)
-    {% endif %}
-),
-
 final as (
     select
-        to_build.order_key,
-        to_build.source,
-        to_build.source_order_id,
+        unioned.order_key,
+        unioned.source,
+        unioned.source_order_id,
         int_customer_lookup.customer_key,
-        to_build.customer_lookup_id,
+        unioned.customer_lookup_id,
         ordered_at,
         cast(ordered_at as date) as ordered_on,
         status,
@@ -165,10 +171,10 @@ final as (
             - case when cancelled_at is not null then gross_amount else 0 end as net_amount,
         store_id,
         item_count,
-        to_build.loaded_at
-    from to_build
+        unioned.loaded_at
+    from unioned
     left join int_customer_lookup
-        on to_build.customer_lookup_id = int_customer_lookup.customer_lookup_id
+        on unioned.customer_lookup_id = int_customer_lookup.customer_lookup_id
 )
 
 select * from final
