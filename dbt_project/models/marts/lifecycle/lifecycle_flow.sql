@@ -27,53 +27,52 @@ periods as (
     ) as period_start
 ),
 
-{# each spell beside the start of its customer's previous one #}
-spells as (
-    select
-        customer_key,
-        lifecycle_stage,
-        coalesce(previous_stage, '(entered)') as from_stage,
-        started_on,
-        ended_on,
-        lag(started_on) over (partition by customer_key order by started_on) as previous_started_on
-    from customer_lifecycle_spells
-),
-
-{# per grain, whether a spell is the first and the last of its customer's spells
-   that started in its period (a spell ends the day the next one starts).
+{# per grain, each spell's period and whether it is the last of its customer's
+   spells that started in that period (a spell ends the day the next one starts).
+   Computed from each spell alone, so it is read twice rather than stored: with
+   each spell's previous start (a window over every customer's spells) and kept
+   as 4.1 million spell-periods at 1,000,000 customers x 90 days, the flow took
+   7.1-7.9 s against 4.3-4.9 s.
    Truncated as timestamps: a date would be truncated as a timestamptz, in the
    session's time zone, for twice the cost. #}
-spells_in_periods as (
+spells_in_periods as not materialized (
     select
         grains.period_grain,
         cast({{ period_of('spells.started_on') }} as date) as period_start,
         spells.customer_key,
-        spells.from_stage,
+        spells.started_on,
+        coalesce(spells.previous_stage, '(entered)') as from_stage,
         spells.lifecycle_stage,
-        spells.previous_started_on is null
-            or {{ period_of('spells.previous_started_on') }} < {{ period_of('spells.started_on') }} as opens_period,
         spells.ended_on is null
             or {{ period_of('spells.ended_on') }} > {{ period_of('spells.started_on') }} as closes_period
-    from spells
+    from customer_lifecycle_spells as spells
     cross join grains
 ),
 
-{# one row per customer and period in which their stage changed: from the stage
-   before the period's first spell to its last spell's stage. Most such periods
-   hold one spell; only the others pair their first and last. #}
-moves as (
-    select period_grain, period_start, from_stage, lifecycle_stage as to_stage
+{# the first spell of each customer's period that holds more than one: all
+   but the last spell of such a period leave it open, so the earliest of those #}
+busy_period_openings as (
+    select distinct on (customer_key, period_grain, period_start)
+        customer_key, period_grain, period_start, from_stage
     from spells_in_periods
-    where opens_period and closes_period
-    union all
-    select opening.period_grain, opening.period_start, opening.from_stage, closing.lifecycle_stage
-    from spells_in_periods as opening
-    inner join spells_in_periods as closing
-        on closing.customer_key = opening.customer_key
-        and closing.period_grain = opening.period_grain
-        and closing.period_start = opening.period_start
-    where opening.opens_period and not opening.closes_period
-      and closing.closes_period and not closing.opens_period
+    where not closes_period
+    order by customer_key, period_grain, period_start, started_on
+),
+
+{# one row per customer and period in which their stage changed, at its last
+   spell: from the stage before the period's first spell to the last one's #}
+moves as (
+    select
+        closing.period_grain,
+        closing.period_start,
+        coalesce(busy_period_openings.from_stage, closing.from_stage) as from_stage,
+        closing.lifecycle_stage as to_stage
+    from spells_in_periods as closing
+    left join busy_period_openings
+        on busy_period_openings.customer_key = closing.customer_key
+        and busy_period_openings.period_grain = closing.period_grain
+        and busy_period_openings.period_start = closing.period_start
+    where closing.closes_period
 ),
 
 move_counts as (
