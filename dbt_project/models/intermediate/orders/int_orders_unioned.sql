@@ -23,12 +23,11 @@ int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 {% if is_incremental() %}
 {#- One watermark query for the four sources. The shop's and the store's
-    touched sets are read twice, and inlined like their tables (see the SQL
-    convention in dbt_project.yml): the planner then sizes them from loaded_at's
-    statistics, so it reads a day's orders by their keys' indexes and a build
-    that touches every order by hash joins (copied, they were guessed at 200
-    rows and every order was probed by index: 13.7-15.3 s against 7.0-7.6 s at
-    1,000,000 customers x 90 days). #}
+    touched sets are read twice, inlined (the SQL convention in dbt_project.yml):
+    sized from loaded_at's statistics, a day's orders are read by their keys'
+    indexes and a build that touches every order by hash joins (as copies, every
+    order was probed by index: 13.7-15.3 s against 7.0-7.6 s at 1,000,000
+    customers x 90 days). #}
 {%- set new_rows = loaded_since_last_build() %}
 changed_shop_orders as not materialized (
     select order_id from stg_shop__orders where {{ new_rows }}
