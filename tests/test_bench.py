@@ -37,7 +37,7 @@ def test_bench_refuses_to_keep_its_workspace_in_a_folder_in_use(tmp_path, capsys
     assert "cannot keep a bench's workspace in" in capsys.readouterr().err
 
 
-def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(capsys, monkeypatch):
+def test_bench_warehouse_prints_the_full_daily_and_repeated_builds_and_where_the_time_goes(capsys, monkeypatch):
     parent = Path(tempfile.mkdtemp(prefix="b", dir="/tmp"))
     monkeypatch.setattr(bench, "WORKSPACES_UNDER", parent)
     assert main(["bench", "warehouse", "--customers", "300", "--days", "10"]) == 0
@@ -48,6 +48,9 @@ def test_bench_warehouse_prints_both_builds_their_ratio_and_where_the_time_goes(
     assert full and daily and 0 < int(daily.group(1)) < int(full.group(1))
     # the percentage comes from the unrounded times: allow the printed rounding
     assert abs(int(daily.group(3)) - 100 * float(daily.group(2)) / float(full.group(2))) <= 1
+    again = re.search(r"^the same day again \(nothing new\): ([\d.]+) s, .*; the day's rows cost the rest,"
+                      r" (-?[\d.]+) s = -?\d+% of the full build$", out, re.MULTILINE)
+    assert again and abs(float(again.group(1)) + float(again.group(2)) - float(daily.group(2))) <= 0.15
     assert re.search(r"^vacuum \(analyze\) before the daily build: [\d.]+ s, not timed", out, re.MULTILINE)
     for build in ("full", "daily"):
         by_type = re.search(rf"^{build} build by node type: (.*)$", out, re.MULTILINE).group(1)
