@@ -190,8 +190,7 @@
 {# An imported file replaces its source's earlier version (stg_imports__transactions
    keeps only the latest file), so a line dropped from the new version must leave
    the fact too: delete+insert only replaces what is rebuilt. Run as a post-hook.
-   `not exists`, not `not in`: an anti-join, where `not in` would scan the file's
-   lines once per imported row when they do not fit in work_mem as a hash. #}
+   `not exists`, not `not in` (the subquery convention in dbt_project.yml). #}
 {% macro delete_vanished_imports(unique_key, current, current_key=none) -%}
     delete from {{ this }} as built
     where built.source = 'import'
@@ -206,9 +205,8 @@
 {%- endmacro %}
 
 {# Post-hook: delete from this model the rows that meet any of `candidates` and
-   `condition`, one statement per candidate. Never the candidates or'ed: under an
-   or, PostgreSQL hashes an `in (select ...)` only while it fits in work_mem, and
-   past that scans it once per row. #}
+   `condition`, one statement per candidate, never the candidates or'ed
+   (the subquery convention in dbt_project.yml). #}
 {% macro delete_for_each(alias, candidates, condition) -%}
     {%- for candidate in candidates %}
     delete from {{ this }} as {{ alias }}

@@ -49,9 +49,9 @@
 {# Spells delete+insert does not replace (it only replaces the customers it
    rebuilt spells for): those of keys retired by a merge, and those after the
    as-of date when an earlier date is re-run. Run as a post-hook.
-   Two statements: `or not exists` cannot be an anti-join, and once the customers
-   no longer fit in work_mem as a hash, PostgreSQL scans them once per spell (a full
-   build at 100,000 customers stalled there for minutes). #}
+   Two statements, as the subquery convention in dbt_project.yml says: under an `or`
+   the `not exists` is no anti-join (a full build at 100,000 customers stalled
+   there for minutes). #}
 {% macro delete_stale_spells(customers) -%}
     delete from {{ this }} where started_on > {{ as_of_date() }};
 

@@ -23,7 +23,7 @@ int_customer_lookup as (select * from {{ ref('int_customer_lookup') }}),
 
 {% if is_incremental() %}
 {#- One watermark query for the four sources. The shop's and the store's
-    touched sets are read twice, inlined (the SQL convention in dbt_project.yml):
+    touched sets are read twice, inlined (the CTE convention in dbt_project.yml):
     sized from loaded_at's statistics, a day's orders are read by their keys'
     indexes and a build that touches every order by hash joins (as copies, every
     order was probed by index: 13.7-15.3 s against 7.0-7.6 s at 1,000,000

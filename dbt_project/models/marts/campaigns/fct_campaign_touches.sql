@@ -48,8 +48,7 @@ changed_contacts as (
     where customer_lookup_id like 'campaigns:%' and {{ loaded_since }}
 ),
 
-{#- No test under an or: there PostgreSQL hashes an `in (select ...)` only while it
-   fits in work_mem, and past that scans all of it for every message. A day that
+{#- No test under an or (the subquery convention in dbt_project.yml): a day that
    loaded every message again (a re-delivered history: 1,500,000 messages at
    1,000,000 customers) was planned at 60 billion cost units, a build that never
    ends. So the open campaigns' messages (a campaign is open while it has a

@@ -54,10 +54,9 @@ inputs as (
    the key), less a tail that a later build's post-hook deleted for starting
    after its date. So their current spell, if still there, is their latest, and
    it is enough to test that one; without it they are redone anyway (no digest).
-   Not an `in (select ...)` under the or, which PostgreSQL scans once per
-   customer once a far-back date's spells outgrow work_mem: re-running a date
-   three weeks back at 1,000,000 customers took over 2 minutes for this CTE
-   before it was cancelled, and takes 3.0 s this way. #}
+   Not an `in (select ...)` under the or (the subquery convention in
+   dbt_project.yml): re-running a date three weeks back at 1,000,000 customers
+   took over 2 minutes for this CTE before it was cancelled, and 3.0 s this way. #}
 to_rebuild as (
     select inputs.*
     from inputs
