@@ -180,9 +180,9 @@ def vacuum_analyze(warehouse: Warehouse) -> float:
 
 def bench_warehouse(customers: int, days: int, seed: int = 42, keep: Path | None = None) -> str:
     """The full `dbt build` of a brand's history, then the daily build after one more
-    day of data (what the warehouse DAG runs every day), with the slowest nodes of each,
-    and that day built again with nothing new (after the same vacuum), which splits the
-    daily build's time into what every day costs and what the day's rows cost. Every
+    day of data (what the warehouse DAG runs every day), and that day built again with
+    nothing new (after the same vacuum), which splits the daily build's time into what
+    every day costs and what the day's rows cost; with the slowest nodes of each. Every
     build runs without the incremental look-back (see below)."""
     from c360.ingest import ingest_channel
     from c360.quality import WAREHOUSE_SUITES, validate_tables

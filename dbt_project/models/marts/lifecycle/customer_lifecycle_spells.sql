@@ -56,7 +56,8 @@ inputs as (
    it is enough to test that one; without it they are redone anyway (no digest).
    Not an `in (select ...)` under the or (the subquery convention in
    dbt_project.yml): re-running a date three weeks back at 1,000,000 customers
-   took over 2 minutes for this CTE before it was cancelled, and 3.0 s this way. #}
+   took over 2 minutes for this CTE before it was cancelled, and takes 3.0 s
+   this way. #}
 to_rebuild as (
     select inputs.*
     from inputs
