@@ -194,12 +194,12 @@ def bench_warehouse(customers: int, days: int, seed: int = 42, keep: Path | None
     timings = {}
     with throwaway_workspace(keep) as (workspace, warehouse):
 
-        def timed_build(label: str, as_of: date, rows: int) -> None:
+        def timed_build(as_of: date) -> tuple[float, dict[str, float]]:
             started = time.perf_counter()
             # the day arrives minutes after the history here, not a day later: a look-back
             # (which catches loads that commit late) would redo the whole history
             build_warehouse(warehouse, workspace, as_of, extra_vars={"incremental_lookback_hours": 0})
-            timings[label] = (rows, time.perf_counter() - started, dbt_node_seconds(workspace))
+            return time.perf_counter() - started, dbt_node_seconds(workspace)
 
         simulated_brand(workspace, customers, days, seed, start=yesterday - timedelta(days=days - 1))
         for label, as_of in (("full", yesterday), ("daily", today)):
@@ -207,13 +207,12 @@ def bench_warehouse(customers: int, days: int, seed: int = 42, keep: Path | None
             rows = sum(r.rows_loaded for channel in CHANNELS for r in ingest_channel(channel, as_of, workspace))
             if label == "daily":
                 vacuum_seconds = vacuum_analyze(warehouse)
-            timed_build(label, as_of, rows)
+            timings[label] = (rows, *timed_build(as_of))
             marts = validate_tables(warehouse, as_of, WAREHOUSE_SUITES)
         # the same day again, nothing new loaded: what a daily build costs whatever the day brings
         vacuum_analyze(warehouse)
-        timed_build("again", today, 0)
+        again, again_nodes = timed_build(today)
     (full_rows, full, full_nodes), (daily_rows, daily, daily_nodes) = timings["full"], timings["daily"]
-    again, again_nodes = timings["again"][1:]
     lines = [f"c360 bench warehouse: {customers} customers, {days} days",
              f"full build  ({full_rows:>9} rows loaded, as of {yesterday}): {full:7.1f} s",
              f"daily build ({daily_rows:>9} rows loaded, as of {today}): {daily:7.1f} s"
