@@ -391,6 +391,13 @@ def test_a_second_build_for_the_next_day_keeps_keys_and_adds_one_history_day(bui
     assert len(history_tests) == 3
     for test in history_tests:
         assert f"where as_of_date >= cast('{AS_OF + timedelta(days=1)}' as date)" in test["compiled_code"]
+    # the features keep every date too; their tests read the date built (the unique index costs nothing)
+    feature_tests = {node["name"]: node["compiled_code"] for node in manifest["nodes"].values()
+                     if node["resource_type"] == "test" and node.get("attached_node") == "model.c360.customer_features"}
+    assert len(feature_tests) == 9
+    for name, sql in feature_tests.items():
+        if name not in ("not_null_customer_features_as_of_date", "unique_index_customer_features_customer_key__as_of_date"):
+            assert f"where as_of_date in (cast('{AS_OF + timedelta(days=1)}' as date))" in sql, name
     assert keys_by_source(built) == before
     assert query(built, "select distinct as_of_date from marts.customer_rfm_history order by 1") == [
         (AS_OF,), (AS_OF + timedelta(days=1),)]

@@ -412,6 +412,24 @@ def test_the_next_build_gives_an_incremental_table_exactly_its_configured_indexe
     assert indexes() == configured
 
 
+def test_an_index_of_another_type_than_configured_is_replaced_by_the_next_build(daily, warehouse, workspace):
+    """The propensity features find a date by a BRIN index: a B-tree on the same
+    column is not it (it would take a million entries a day at a million customers)."""
+    def indexes():
+        return sorted((d.startswith("CREATE UNIQUE"), d.split(" USING ")[1]) for (d,) in query(
+            warehouse, "select indexdef from pg_indexes where schemaname = 'ml' and tablename = 'customer_features'"))
+
+    configured = indexes()
+    assert configured == [(False, "brin (as_of_date)"), (True, "btree (as_of_date, customer_key)")]
+    (name,), = query(warehouse, "select indexname from pg_indexes where tablename = 'customer_features'"
+                                " and indexdef like '%%USING brin%%'")
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(f'drop index ml."{name}"')
+        cur.execute("create index on ml.customer_features (as_of_date)")
+    run_dbt(["run", "--select", "customer_features"], warehouse, workspace, NEXT_DAY)
+    assert indexes() == configured
+
+
 def fact_constraints(warehouse) -> tuple[list, list]:
     """fct_interactions' NOT NULL columns and named CHECK constraints, from the catalogue."""
     return (query(warehouse, "select attname from pg_attribute where attrelid = 'marts.fct_interactions'::regclass"

@@ -12,14 +12,22 @@
     array[{% for value in values %}'{{ value }}'{{ ', ' if not loop.last }}{% endfor %}]::text[]
 {%- endmacro %}
 
-{# Whether `relation` has a valid, whole-column index on exactly `columns` (in
-   their order, unless in_order is false) with this uniqueness: read from the
-   catalogue, so it costs nothing however large the table. #}
-{% macro index_exists(relation, columns, unique, in_order=true) -%}
+{# The access method (btree, brin, ...) of the pg_index row `index`. #}
+{% macro index_type(index='pg_index') -%}
+    (select access_method.amname::text from pg_catalog.pg_class as class
+     inner join pg_catalog.pg_am as access_method on access_method.oid = class.relam
+     where class.oid = {{ index }}.indexrelid)
+{%- endmacro %}
+
+{# Whether `relation` has a valid, whole-column index of this type on exactly
+   `columns` (in their order, unless in_order is false) with this uniqueness:
+   read from the catalogue, so it costs nothing however large the table. #}
+{% macro index_exists(relation, columns, unique, in_order=true, type='btree') -%}
     exists (
         select 1 from pg_catalog.pg_index
         where indrelid = to_regclass('{{ relation }}')
           and indisunique = {{ 'true' if unique else 'false' }}
+          and {{ index_type() }} = '{{ type }}'
           and indisvalid and indpred is null and indexprs is null
           and {{ index_columns(in_order=in_order) }} = {{ text_array(columns if in_order else columns | sort) }}
     )
@@ -40,8 +48,9 @@
             stale regclass;
         begin
         {%- for index in indexes %}
-            if not {{ index_exists(this, index['columns'], index.get('unique', false)) }} then
-                execute 'create {{ "unique " if index.get("unique") }}index on {{ this }} ({{ index["columns"] | join(", ") }})';
+            {%- set type = index.get('type', 'btree') %}
+            if not {{ index_exists(this, index['columns'], index.get('unique', false), type=type) }} then
+                execute 'create {{ "unique " if index.get("unique") }}index on {{ this }} using {{ type }} ({{ index["columns"] | join(", ") }})';
             end if;
         {%- endfor %}
             for stale in
@@ -49,9 +58,10 @@
                 where indrelid = to_regclass('{{ this }}')
                   and not exists (select 1 from pg_catalog.pg_constraint where conindid = indexrelid)
                   and not (indisvalid and indpred is null and indexprs is null
-                           and (indisunique, {{ index_columns() }}) in (
+                           and (indisunique, {{ index_type() }}, {{ index_columns() }}) in (
                     {%- for index in indexes %}
-                               ({{ 'true' if index.get('unique') else 'false' }}, {{ text_array(index['columns']) }})
+                               ({{ 'true' if index.get('unique') else 'false' }}, '{{ index.get('type', 'btree') }}',
+                                {{ text_array(index['columns']) }})
                                {{- ', ' if not loop.last }}
                     {%- endfor %}))
             loop

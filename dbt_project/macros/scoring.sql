@@ -45,9 +45,12 @@
    features with one date of 800,000 customers). #}
 {% macro delete_dates_rebuilt(dates) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where as_of_date in (
-        {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
+    delete from {{ this }} where as_of_date in ({{ date_literals(dates) }})
     {%- endif -%}
+{%- endmacro %}
+
+{% macro date_literals(dates) -%}
+    {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %}
 {%- endmacro %}
 
 {# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:
