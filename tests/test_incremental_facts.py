@@ -392,42 +392,43 @@ def test_re_running_a_date_equals_a_full_rebuild_for_it(rerun, day):
     assert incremental == full
 
 
+def indexes(warehouse, table: str) -> list[tuple[bool, str]]:
+    """A table's indexes as (unique, "method (columns)"), sorted."""
+    schema, name = table.split(".")
+    return sorted((d.startswith("CREATE UNIQUE"), d.split(" USING ")[1]) for (d,) in query(
+        warehouse, "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (schema, name)))
+
+
+def replace_index_and_rebuild(warehouse, workspace, table: str, like: str, replacement: str) -> None:
+    """Drop the table's index whose definition is like `like`, create `replacement`
+    instead (as an older warehouse would hold it), and build the model again."""
+    (name,), = query(warehouse, "select indexname from pg_indexes where schemaname || '.' || tablename = %s"
+                                " and indexdef like %s", (table, like))
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute(f'drop index {table.split(".")[0]}."{name}"')
+        cur.execute(f"create index on {table} {replacement}")
+    run_dbt(["run", "--select", table.split(".")[1]], warehouse, workspace, NEXT_DAY)
+
+
 def test_the_next_build_gives_an_incremental_table_exactly_its_configured_indexes(daily, warehouse, workspace):
     """dbt creates an incremental table's indexes only with the table: a warehouse built
     before an index was configured gets it from its next build (the re-key, the channel
     activity recount and the feature probes read fct_interactions by this one), and
     loses the narrower one an older config had (it would cost every insert)."""
-    def indexes():
-        return sorted((d.startswith("CREATE UNIQUE"), d.split(" USING btree ")[1]) for (d,) in query(
-            warehouse, "select indexdef from pg_indexes where schemaname = 'marts' and tablename = 'fct_interactions'"))
-
-    configured = indexes()
-    assert (False, "(customer_lookup_id, occurred_on, channel, occurred_at, loaded_at)") in configured
-    (name,), = query(warehouse, "select indexname from pg_indexes where tablename = 'fct_interactions'"
-                                " and indexdef like '%%(customer_lookup_id, occurred_on, %%'")
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(f'drop index marts."{name}"')
-        cur.execute("create index on marts.fct_interactions (customer_lookup_id, occurred_on)")
-    run_dbt(["run", "--select", "fct_interactions"], warehouse, workspace, NEXT_DAY)
-    assert indexes() == configured
+    configured = indexes(warehouse, "marts.fct_interactions")
+    assert (False, "btree (customer_lookup_id, occurred_on, channel, occurred_at, loaded_at)") in configured
+    replace_index_and_rebuild(warehouse, workspace, "marts.fct_interactions", "%(customer_lookup_id, occurred_on, %",
+                              "(customer_lookup_id, occurred_on)")
+    assert indexes(warehouse, "marts.fct_interactions") == configured
 
 
 def test_an_index_of_another_type_than_configured_is_replaced_by_the_next_build(daily, warehouse, workspace):
     """The propensity features find a date by a BRIN index: a B-tree on the same
     column is not it (it would take a million entries a day at a million customers)."""
-    def indexes():
-        return sorted((d.startswith("CREATE UNIQUE"), d.split(" USING ")[1]) for (d,) in query(
-            warehouse, "select indexdef from pg_indexes where schemaname = 'ml' and tablename = 'customer_features'"))
-
-    configured = indexes()
+    configured = indexes(warehouse, "ml.customer_features")
     assert configured == [(False, "brin (as_of_date)"), (True, "btree (as_of_date, customer_key)")]
-    (name,), = query(warehouse, "select indexname from pg_indexes where tablename = 'customer_features'"
-                                " and indexdef like '%%USING brin%%'")
-    with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute(f'drop index ml."{name}"')
-        cur.execute("create index on ml.customer_features (as_of_date)")
-    run_dbt(["run", "--select", "customer_features"], warehouse, workspace, NEXT_DAY)
-    assert indexes() == configured
+    replace_index_and_rebuild(warehouse, workspace, "ml.customer_features", "%USING brin%", "(as_of_date)")
+    assert indexes(warehouse, "ml.customer_features") == configured
 
 
 def fact_constraints(warehouse) -> tuple[list, list]:
