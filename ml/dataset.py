@@ -39,9 +39,9 @@ FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 
 
 def build_features(warehouse: Warehouse, workspace: Workspace, dates: Iterable[date]) -> None:
-    """(Re)build ``ml.customer_features`` for each date, in one dbt run."""
+    """(Re)build ``ml.customer_features`` for each date and test those dates, in one dbt build."""
     dates = sorted(set(dates))
-    run_dbt(["run", "--select", "customer_features"], warehouse, workspace, dates[-1],
+    run_dbt(["build", "--select", "customer_features"], warehouse, workspace, dates[-1],
             extra_vars={"feature_dates": [d.isoformat() for d in dates]})
 
 

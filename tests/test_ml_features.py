@@ -1,5 +1,6 @@
 """Propensity features are point-in-time: data dated after an as-of date, of
 every kind the features read, changes none of that date's features."""
+import json
 from datetime import date
 
 import pandas as pd
@@ -81,6 +82,17 @@ def features_before_and_after(warehouse, workspace):
     build_warehouse(warehouse, workspace, LATER)
     build_features(warehouse, workspace, [DAY, LATER, FAR])
     return before, load_features(warehouse, DAY), load_features(warehouse, LATER), load_features(warehouse, FAR)
+
+
+def test_training_tests_the_features_of_each_date_it_built(features_before_and_after, workspace):
+    """build_features tests what it built: the tests read those dates (and only those:
+    the table keeps every date, so reading all would cost more with each build)."""
+    results = json.loads((workspace.dbt_target / "target" / "run_results.json").read_text())
+    tests = {result["unique_id"].split(".")[2]: result for result in results["results"]
+             if result["unique_id"].startswith("test.")}
+    assert len(tests) == 9 and {result["status"] for result in tests.values()} == {"pass"}
+    dates = ", ".join(f"cast('{day}' as date)" for day in (DAY, LATER, FAR))
+    assert f"where as_of_date in ({dates})" in tests["not_null_customer_features_frequency"]["compiled_code"]
 
 
 def test_data_dated_after_the_as_of_date_changes_no_feature(features_before_and_after):

@@ -38,19 +38,23 @@
    that already holds the table (the re-key and the feature probes depend on theirs),
    and one taken out of it (superseded by a wider one) would stay, costing every
    insert. On every build of an incremental model this creates each configured index
-   the table lacks and drops each index it has that is not configured (all of a
-   model's indexes come from its config; those backing a constraint stay). #}
+   the table lacks and drops each index it has that is not configured: the same
+   columns, uniqueness and type (access method, btree unless configured). All of a
+   model's indexes come from its config; those backing a constraint stay. #}
 {% macro sync_configured_indexes() -%}
-    {%- set indexes = config.get('indexes') or [] -%}
+    {%- set indexes = [] -%}
+    {%- for index in config.get('indexes') or [] -%}
+        {%- do indexes.append({'columns': index['columns'], 'unique': index.get('unique', false),
+                               'type': (index.get('type') or 'btree') | lower}) -%}
+    {%- endfor -%}
     {%- if config.get('materialized') == 'incremental' and indexes -%}
         do $indexes$
         declare
             stale regclass;
         begin
         {%- for index in indexes %}
-            {%- set type = index.get('type', 'btree') %}
-            if not {{ index_exists(this, index['columns'], index.get('unique', false), type=type) }} then
-                execute 'create {{ "unique " if index.get("unique") }}index on {{ this }} using {{ type }} ({{ index["columns"] | join(", ") }})';
+            if not {{ index_exists(this, index.columns, index.unique, type=index.type) }} then
+                execute 'create {{ "unique " if index.unique }}index on {{ this }} using {{ index.type }} ({{ index.columns | join(", ") }})';
             end if;
         {%- endfor %}
             for stale in
@@ -60,8 +64,7 @@
                   and not (indisvalid and indpred is null and indexprs is null
                            and (indisunique, {{ index_type() }}, {{ index_columns() }}) in (
                     {%- for index in indexes %}
-                               ({{ 'true' if index.get('unique') else 'false' }}, '{{ index.get('type', 'btree') }}',
-                                {{ text_array(index['columns']) }})
+                               ({{ 'true' if index.unique else 'false' }}, '{{ index.type }}', {{ text_array(index.columns) }})
                                {{- ', ' if not loop.last }}
                     {%- endfor %}))
             loop

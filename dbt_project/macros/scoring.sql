@@ -38,6 +38,11 @@
     {{ return(dates) }}
 {%- endmacro %}
 
+{# `dates` as a comma-separated list of SQL date literals, for an `in (...)`. #}
+{% macro date_literals(dates) -%}
+    {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %}
+{%- endmacro %}
+
 {# Pre-hook of a model that appends whole as-of dates (customer_rfm_history,
    ml.customer_features): delete the `dates` it is about to build again, through
    its as_of_date index. A delete+insert on the key would join the new rows to
@@ -47,10 +52,6 @@
     {%- if is_incremental() -%}
     delete from {{ this }} where as_of_date in ({{ date_literals(dates) }})
     {%- endif -%}
-{%- endmacro %}
-
-{% macro date_literals(dates) -%}
-    {%- for day in dates %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %}
 {%- endmacro %}
 
 {# The periods the flow marts (lifecycle_flow, rfm_segment_flow) count per:
