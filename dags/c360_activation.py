@@ -7,7 +7,8 @@ see `c360.activation.rules`), hold out a deterministic control group, and send
 each destination only the changes against what it holds (adds, updates,
 removes), in batches with idempotency keys. Runs and counts are in
 `ops.sync_log`; who was synced or held out on each date in
-`activation.audience_members`.
+`activation.audience_members`, and when each person entered each audience in
+`activation.audience_entries`.
 
 First, `quality_gate`: if any error-severity expectation of the day's mart or
 score validations failed (or one did not run), the run fails here, listing

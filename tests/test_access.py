@@ -41,7 +41,7 @@ ALLOWED = [
     (LOADER, "update ops.batches set message = message"),
     (TRANSFORMER, "select count(*) from raw.shop_customers"),
     (TRANSFORMER, "create table marts.scratch (x int)"),
-    (TRANSFORMER, "select count(*) from activation.audience_members"),  # marts.audience_uplift measures it
+    (TRANSFORMER, "select count(*) from activation.audience_entries"),  # marts.audience_uplift measures it
     (ML, "select count(*) from ml.customer_features"),
     (ML, "select count(*) from marts.fct_orders"),
     (ML, "delete from ml.propensity_scores"),
@@ -82,7 +82,8 @@ FORBIDDEN = [
     (ML, "update marts.customer_rfm set r_score = 5"),
     (TRANSFORMER, "select * from ops.batches"),
     (TRANSFORMER, "update raw.shop_customers set email = null"),
-    (TRANSFORMER, "delete from activation.audience_members"),
+    (TRANSFORMER, "delete from activation.audience_entries"),
+    (TRANSFORMER, "select * from activation.audience_members"),
     (TRANSFORMER, "select * from activation.suppressions"),
     (TRANSFORMER, "select * from activation.destination_state"),
     (TRANSFORMER, "delete from ml.propensity_scores"),

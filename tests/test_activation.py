@@ -73,6 +73,41 @@ def test_sync_sends_changes_only_and_reruns_are_idempotent(fresh_warehouse, work
     assert query(fresh_warehouse, "select count(*) from ops.sync_log") == [(2,)]
 
 
+def entries(warehouse, source: str = "activation.audience_entries") -> dict[str, tuple]:
+    return {k: (on, holdout) for k, on, holdout in query(
+        warehouse, f"select customer_key, entered_on, is_holdout from {source}")}
+
+
+def entries_from_members(warehouse) -> dict[str, tuple]:
+    """Each person's first membership, worked out from every sync day's members."""
+    return entries(warehouse, "(select customer_key, min(as_of_date) as entered_on, bool_or(is_holdout) as is_holdout"
+                              " from activation.audience_members group by customer_key) as firsts")
+
+
+def test_entries_stay_each_persons_first_membership_when_an_earlier_day_is_synced_again(fresh_warehouse, workspace):
+    members = {DAY1: [f"c{i}" for i in range(10)], DAY2: [f"c{i}" for i in range(5, 15)]}
+    for day, keys in members.items():
+        seed(fresh_warehouse, [(k, True, "at_risk", 9, f"h{k}") for k in keys], day)
+        sync(fresh_warehouse, workspace, day=day)
+    assert entries(fresh_warehouse) == entries_from_members(fresh_warehouse)
+    assert {k for k, (on, _) in entries(fresh_warehouse).items() if on == DAY2} == {f"c{i}" for i in range(10, 15)}
+
+    # day 1 again without c0 (a member on no other day) and c5 (a member on day 2), and with c20
+    again = [f"c{i}" for i in range(1, 10) if i != 5] + ["c20"]
+    seed(fresh_warehouse, [(k, True, "at_risk", 9, f"h{k}") for k in again], DAY1)
+    sync(fresh_warehouse, workspace, day=DAY1)
+    after = entries(fresh_warehouse)
+    assert after == entries_from_members(fresh_warehouse)
+    assert "c0" not in after and after["c5"][0] == DAY2 and after["c20"][0] == DAY1
+    assert {k: holdout for k, (_, holdout) in after.items()} == {k: in_holdout(AUDIENCE.name, k, 10) for k in after}
+
+    # a warehouse whose syncs predate the entries gets them from the members when it is set up
+    with fresh_warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("truncate activation.audience_entries")
+    fresh_warehouse.bootstrap()
+    assert entries(fresh_warehouse) == after
+
+
 person = st.fixed_dictionaries({
     "consent": st.booleans(), "unsubscribed": st.booleans(), "suppressed": st.booleans(),
     "unanswered": st.integers(0, 4), "recent_answered": st.integers(0, 3),

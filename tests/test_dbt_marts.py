@@ -314,6 +314,29 @@ def test_dbt_unit_tests_pass(built, workspace):
     assert len(re.findall(r"\d of 3 PASS \S+::", output)) == 3, output[-2000:]
 
 
+def test_the_audience_entries_tests_fail_when_postgresql_stops_enforcing_what_they_read(built, workspace):
+    """The source's key and NOT NULL tests read the catalogue, not the rows: each
+    fails once the table lacks the constraint it stands for."""
+    select = ["test", "--select", "source:activation.audience_entries"]
+    run_dbt(select, built, workspace, AS_OF)
+    with built.connect() as conn, conn.cursor() as cur:
+        cur.execute("alter table activation.audience_entries drop constraint audience_entries_pkey,"
+                    " alter column is_holdout drop not null")
+    try:
+        with pytest.raises(DbtFailed) as failed:
+            run_dbt(select, built, workspace, AS_OF)
+        output = str(failed.value)
+        failures = set(re.findall(r"Failure in test source_(\w+?)_activation_audience_entries", output))
+        assert failures == {"unique_index", "declared_not_null"}, output[-2000:]
+        # one row each: the key's index, and is_holdout (the key's columns stay NOT NULL without it)
+        assert re.findall(r"Got (\d+) results?", output) == ["1", "1"], output[-2000:]
+    finally:
+        with built.connect() as conn, conn.cursor() as cur:
+            cur.execute("alter table activation.audience_entries add primary key (audience, customer_key),"
+                        " alter column is_holdout set not null")
+    run_dbt(select, built, workspace, AS_OF)
+
+
 def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     assert main(["docs"]) == 0
     site = Path(re.search(r"dbt docs: (\S+)", capsys.readouterr().out).group(1))

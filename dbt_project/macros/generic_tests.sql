@@ -28,3 +28,17 @@
     select '{{ model }}' as relation, '{{ wanted | join(", ") }}' as missing_unique_index_on
     where not {{ index_exists(model, wanted, unique=true, in_order=false) }}
 {% endtest %}
+
+{# NOT NULL enforced by PostgreSQL on these columns (of a table c360 writes
+   outside dbt, where a model contract cannot say so): read from the catalogue,
+   so it costs nothing however large the table. Fails naming each column that
+   may hold nulls or is missing. #}
+{% test declared_not_null(model, column_name=none, columns=none) %}
+    select '{{ model }}' as relation, wanted.column_name as nullable_or_missing_column
+    from unnest({{ text_array(columns or [column_name]) }}) as wanted (column_name)
+    where not exists (
+        select 1 from pg_catalog.pg_attribute
+        where attrelid = to_regclass('{{ model }}') and attname = wanted.column_name
+          and attnotnull and not attisdropped
+    )
+{% endtest %}

@@ -65,7 +65,7 @@ GRANTS = (
     Grant(LOADER, "raw", ("select", "insert")),  # append-only: raw rows are never changed
     Grant(LOADER, "ops", WRITE),
     Grant(TRANSFORMER, "raw", READ),
-    Grant(TRANSFORMER, "activation", READ, "audience_members"),  # measured in marts.audience_uplift
+    Grant(TRANSFORMER, "activation", READ, "audience_entries"),  # measured in marts.audience_uplift
     # the marts' and the scores' validations are recorded by who built them; the gate reads them
     *(Grant(role, "ops", ("insert",), table) for role in (TRANSFORMER, ML) for table in ("dq_runs", "dq_results")),
     Grant(ML, "marts", READ),

@@ -147,7 +147,10 @@ create table if not exists ml.scoring_runs (
 """
 
 # Activation's own state. audience_members: who was in each audience on each
-# sync date, synced or held out (what uplift is measured on). destination_state:
+# sync date, synced or held out. audience_entries: the first sync date each
+# person was in each audience, kept by the sync beside audience_members (what
+# marts.audience_uplift measures: its daily build reads the entries, which grow
+# with the people who enter, not the members of every day). destination_state:
 # what each destination holds, as acknowledged by it; a sync sends the difference.
 # sync_batches: every batch sent, written before it is sent, so a killed sync
 # resends an unacknowledged batch under the same idempotency key. contacts: each
@@ -162,6 +165,19 @@ create table if not exists activation.audience_members (
     phone_sha256   text,
     primary key (audience, as_of_date, customer_key)
 );
+create table if not exists activation.audience_entries (
+    audience       text not null,
+    customer_key   text not null,
+    entered_on     date not null,
+    is_holdout     boolean not null,
+    primary key (audience, customer_key)
+);
+-- a warehouse whose syncs predate audience_entries: its entries from the members, once
+insert into activation.audience_entries
+select audience, customer_key, min(as_of_date), bool_or(is_holdout)
+from activation.audience_members
+where not exists (select from activation.audience_entries)
+group by audience, customer_key;
 create table if not exists activation.destination_state (
     audience       text not null,
     destination    text not null,

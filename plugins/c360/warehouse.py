@@ -159,8 +159,10 @@ class Warehouse:
                 cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
             ddl.create_tables(cur)
             create_raw_tables(cur)
-            # clear-text contacts lived in this view before they moved to pii; dbt does not drop it
-            cur.execute("drop view if exists intermediate.int_customer_contacts")
+            # views of models since removed, which dbt does not drop: clear-text contacts (moved to
+            # pii), and every sync day's audience members (marts.audience_uplift reads the entries)
+            cur.execute("drop view if exists intermediate.int_customer_contacts,"
+                        " staging.stg_activation__audience_members")
             access.ensure_roles(cur, self.params.user)
             access.apply_grants(cur, self.params.user, SCHEMAS)
             if self.is_embedded:  # its sibling databases are c360's too: only the admin may connect

@@ -142,6 +142,43 @@ def _deliver(warehouse: Warehouse, sender, destination: str, batch: Batch) -> No
                     destination, len(rejected), batch.sequence, batch.audience, rejected[0])
 
 
+def _record_members(cur, audience: str, as_of: date, selection: Selection) -> None:
+    """The day's members (replacing a sync of the same day), and the entries they make:
+    a person's entry is the first day they were a member, as of every later day."""
+    cur.execute("delete from activation.audience_members where audience = %s and as_of_date = %s", (audience, as_of))
+    execute_values(cur, "insert into activation.audience_members values %s",
+                   [(audience, as_of, k, k in selection.holdout, v[0], v[1])
+                    for k, v in (selection.synced | selection.holdout).items()], page_size=10_000)
+    cur.execute(
+        "insert into activation.audience_entries"
+        " select audience, customer_key, as_of_date, is_holdout from activation.audience_members"
+        " where audience = %(audience)s and as_of_date = %(as_of)s"
+        " on conflict (audience, customer_key) do update"
+        " set entered_on = least(audience_entries.entered_on, excluded.entered_on),"
+        "     is_holdout = audience_entries.is_holdout or excluded.is_holdout"
+        # most members entered before: leave their rows as they are, not rewritten every day
+        " where excluded.entered_on < audience_entries.entered_on"
+        "    or (excluded.is_holdout and not audience_entries.is_holdout)",
+        {"audience": audience, "as_of": as_of})
+    # a sync of a day done again may leave out people who entered that day: their entry is
+    # worked out again from their other days (rare, and a scan of the audience's members)
+    cur.execute(
+        "select customer_key from activation.audience_entries as e"
+        " where audience = %(audience)s and entered_on = %(as_of)s and not exists ("
+        "     select from activation.audience_members as m"
+        "     where m.audience = e.audience and m.as_of_date = e.entered_on and m.customer_key = e.customer_key)",
+        {"audience": audience, "as_of": as_of})
+    left_out = [k for k, in cur.fetchall()]
+    if left_out:
+        cur.execute("delete from activation.audience_entries where audience = %s and customer_key = any(%s)",
+                    (audience, left_out))
+        cur.execute(
+            "insert into activation.audience_entries"
+            " select audience, customer_key, min(as_of_date), bool_or(is_holdout) from activation.audience_members"
+            " where audience = %s and customer_key = any(%s) group by audience, customer_key",
+            (audience, left_out))
+
+
 def _log_sync(cur, audience: str, destination: str, location: str, as_of: date, selection: Selection) -> SyncResult:
     """ops.sync_log for the audience, destination and date, counted from the batches
     delivered for that date (changes the destination accepted, and rows it rejected),
@@ -190,11 +227,7 @@ def sync_audience(warehouse: Warehouse, workspace: Workspace, audience: Audience
         _deliver(warehouse, sender, destination, batch)
 
     with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute("delete from activation.audience_members where audience = %s and as_of_date = %s",
-                    (audience.name, as_of))
-        execute_values(cur, "insert into activation.audience_members values %s",
-                       [(audience.name, as_of, k, k in selection.holdout, v[0], v[1])
-                        for k, v in (selection.synced | selection.holdout).items()], page_size=10_000)
+        _record_members(cur, audience.name, as_of, selection)
         result = _log_sync(cur, audience.name, destination, sender.describe(), as_of, selection)
     log.info("audience %s -> %s: %d members (%d held out), +%d ~%d -%d, %d rejected; excluded %s", audience.name,
              destination, result.in_audience, result.holdout, result.added, result.updated, result.removed,

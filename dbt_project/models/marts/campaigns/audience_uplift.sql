@@ -9,15 +9,15 @@
 {%- set window_days = var('campaign_attribution_days') %}
 with
 
-stg_activation__audience_members as (select * from {{ ref('stg_activation__audience_members') }}),
+stg_activation__audience_entries as (select * from {{ ref('stg_activation__audience_entries') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 
--- the holdout draw is deterministic per audience and customer: the same on every date
+{# an entry is the first sync date a person was a member: as of an earlier date,
+   only the entries made by then #}
 entries as (
-    select audience, customer_key, min(synced_on) as entered_on, bool_or(is_holdout) as is_holdout
-    from stg_activation__audience_members
-    where synced_on <= {{ as_of_date() }}
-    group by audience, customer_key
+    select audience, customer_key, entered_on, is_holdout
+    from stg_activation__audience_entries
+    where entered_on <= {{ as_of_date() }}
 ),
 
 entry_orders as (

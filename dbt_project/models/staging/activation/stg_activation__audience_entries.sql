@@ -1,12 +1,12 @@
 with
 
-source as (select * from {{ source('activation', 'audience_members') }}),
+source as (select * from {{ source('activation', 'audience_entries') }}),
 
 renamed as (
     select
         audience,
-        as_of_date as synced_on,
         customer_key,
+        entered_on,
         is_holdout
     from source
 )
