@@ -314,6 +314,34 @@ def test_dbt_unit_tests_pass(built, workspace):
     assert len(re.findall(r"\d of 3 PASS \S+::", output)) == 3, output[-2000:]
 
 
+def comments(warehouse, relation: str) -> dict[str, tuple]:
+    """The relation's comment (under None) and its columns', with their pg_description row versions."""
+    return {column: (text, version) for column, text, version in query(
+        warehouse, "select attname, description, d.xmin::text from pg_description as d"
+                   " left join pg_attribute on attrelid = d.objoid and attnum = d.objsubid"
+                   " where d.objoid = %s::regclass and d.classoid = 'pg_class'::regclass", (relation,))}
+
+
+def test_descriptions_are_the_relations_comments_written_again_only_when_they_differ(built, workspace):
+    manifest = json.loads((workspace.dbt_target / "target" / "manifest.json").read_text())
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    for node in models:
+        written = {column: text for column, (text, _) in comments(built, f"{node['schema']}.{node['alias']}").items()}
+        expected = {column: c["description"] for column, c in node["columns"].items() if c["description"]}
+        if node["description"]:
+            expected[None] = node["description"]
+        assert written == expected, node["name"]
+
+    before = comments(built, "marts.fct_orders")
+    with built.connect() as conn, conn.cursor() as cur:
+        cur.execute("comment on table marts.fct_orders is 'stale'; comment on column marts.fct_orders.order_key is ''")
+    run_dbt(["run", "--select", "fct_orders"], built, workspace, AS_OF)
+    after = comments(built, "marts.fct_orders")
+    assert {column: text for column, (text, _) in after.items()} == {c: text for c, (text, _) in before.items()}
+    rewritten = {column for column in after if after[column][1] != before[column][1]}
+    assert rewritten == {None, "order_key"}  # the two made stale; the others left as they were
+
+
 def test_the_audience_entries_tests_fail_when_postgresql_stops_enforcing_what_they_read(built, workspace):
     """The source's key and NOT NULL tests read the catalogue, not the rows: each
     fails once the table lacks the constraint it stands for."""
