@@ -32,6 +32,19 @@ def test_a_dsn_in_the_environment_is_used_instead_of_the_embedded_server(warehou
     assert "does not stop a server it did not start" in capsys.readouterr().out
 
 
+def test_the_databases_c360_creates_sort_text_bytewise_in_the_servers_character_set(warehouse):
+    """Collation C, so text keys compare by memcmp; the server's own character
+    classes (upper, lower) and encoding are kept."""
+    with warehouse.connect() as conn, conn.cursor() as cur:
+        cur.execute("select d.datname, d.datcollate, d.datctype = t.datctype, d.encoding = t.encoding"
+                    " from pg_database as d, pg_database as t"
+                    " where t.datname = 'template0' and d.datname in ('c360', 'c360_shop', 'c360_airflow')"
+                    " order by d.datname")
+        assert cur.fetchall() == [(name, "C", True, True) for name in ("c360", "c360_airflow", "c360_shop")]
+        cur.execute("select upper('élan'), array_agg(word order by word) from unnest(array['b', 'B', 'é', 'a']) as word")
+        assert cur.fetchone() == ("ÉLAN", ["B", "a", "b", "é"])
+
+
 def test_connection_params_round_trip_through_every_form():
     socket = ConnectionParams(dbname="c360", user="loader", password="p@ss word", host="/tmp/pg sock", port="5433")
     assert ConnectionParams.parse(socket.uri(with_password=True)) == socket
