@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -73,15 +74,18 @@ def test_sync_sends_changes_only_and_reruns_are_idempotent(fresh_warehouse, work
     assert query(fresh_warehouse, "select count(*) from ops.sync_log") == [(2,)]
 
 
-def entries(warehouse, source: str = "activation.audience_entries") -> dict[str, tuple]:
+def entries(warehouse) -> dict[str, tuple]:
     return {k: (on, holdout) for k, on, holdout in query(
-        warehouse, f"select customer_key, entered_on, is_holdout from {source}")}
+        warehouse, "select customer_key, entered_on, is_holdout from activation.audience_entries")}
 
 
 def entries_from_members(warehouse) -> dict[str, tuple]:
-    """Each person's first membership, worked out from every sync day's members."""
-    return entries(warehouse, "(select customer_key, min(as_of_date) as entered_on, bool_or(is_holdout) as is_holdout"
-                              " from activation.audience_members group by customer_key) as firsts")
+    """Each person's first day among the members of every sync day, and whether held out that day."""
+    firsts = {}
+    for key, day, holdout in query(warehouse, "select customer_key, as_of_date, is_holdout"
+                                              " from activation.audience_members order by as_of_date"):
+        firsts.setdefault(key, (day, holdout))
+    return firsts
 
 
 def test_entries_stay_each_persons_first_membership_when_an_earlier_day_is_synced_again(fresh_warehouse, workspace):
@@ -92,14 +96,15 @@ def test_entries_stay_each_persons_first_membership_when_an_earlier_day_is_synce
     assert entries(fresh_warehouse) == entries_from_members(fresh_warehouse)
     assert {k for k, (on, _) in entries(fresh_warehouse).items() if on == DAY2} == {f"c{i}" for i in range(10, 15)}
 
-    # day 1 again without c0 (a member on no other day) and c5 (a member on day 2), and with c20
+    # day 1 again, half held out now, without c0 (a member on no other day) and c5 (a member on day 2), with c20
     again = [f"c{i}" for i in range(1, 10) if i != 5] + ["c20"]
     seed(fresh_warehouse, [(k, True, "at_risk", 9, f"h{k}") for k in again], DAY1)
-    sync(fresh_warehouse, workspace, day=DAY1)
+    sync(fresh_warehouse, workspace, audience=replace(AUDIENCE, holdout_percent=50), day=DAY1)
     after = entries(fresh_warehouse)
     assert after == entries_from_members(fresh_warehouse)
     assert "c0" not in after and after["c5"][0] == DAY2 and after["c20"][0] == DAY1
-    assert {k: holdout for k, (_, holdout) in after.items()} == {k: in_holdout(AUDIENCE.name, k, 10) for k in after}
+    assert {k: holdout for k, (on, holdout) in after.items() if on == DAY1} == {
+        k: in_holdout(AUDIENCE.name, k, 50) for k in again}
 
     # a warehouse whose syncs predate the entries gets them from the members when it is set up
     with fresh_warehouse.connect() as conn, conn.cursor() as cur:
@@ -155,7 +160,7 @@ def test_the_contact_rules_hold_whatever_the_data(fresh_warehouse, workspace, pa
     at their contact cap are not newly added; everyone else is there."""
     with fresh_warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute("truncate activation.destination_state, activation.sync_batches, activation.contacts,"
-                    " activation.audience_members, ops.sync_log")
+                    " activation.audience_members, activation.audience_entries, ops.sync_log")
     shutil.rmtree(workspace.exports / AUDIENCE.name, ignore_errors=True)
     held, added = set(), set()
     for day, people in ((DAY1, [a for a, _ in pairs]), (DAY2, [b for _, b in pairs])):

@@ -36,11 +36,11 @@ def test_the_databases_c360_creates_sort_text_bytewise_in_the_servers_character_
     """Collation C, so text keys compare by memcmp; the server's own character
     classes (upper, lower) and encoding are kept."""
     with warehouse.connect() as conn, conn.cursor() as cur:
-        cur.execute("select d.datname, d.datcollate, d.datctype = t.datctype, d.encoding = t.encoding"
-                    " from pg_database as d, pg_database as t"
+        cur.execute("select d.datname, d.datlocprovider, d.datcollate, d.datctype = t.datctype,"
+                    " d.encoding = t.encoding from pg_database as d, pg_database as t"
                     " where t.datname = 'template0' and d.datname in ('c360', 'c360_shop', 'c360_airflow')"
                     " order by d.datname")
-        assert cur.fetchall() == [(name, "C", True, True) for name in ("c360", "c360_airflow", "c360_shop")]
+        assert cur.fetchall() == [(name, "c", "C", True, True) for name in ("c360", "c360_airflow", "c360_shop")]
         cur.execute("select upper('élan'), array_agg(word order by word) from unnest(array['b', 'B', 'é', 'a']) as word")
         assert cur.fetchone() == ("ÉLAN", ["B", "a", "b", "é"])
 

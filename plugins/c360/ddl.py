@@ -147,10 +147,9 @@ create table if not exists ml.scoring_runs (
 """
 
 # Activation's own state. audience_members: who was in each audience on each
-# sync date, synced or held out. audience_entries: the first sync date each
-# person was in each audience, kept by the sync beside audience_members (what
-# marts.audience_uplift measures: its daily build reads the entries, which grow
-# with the people who enter, not the members of every day). destination_state:
+# sync date, synced or held out. audience_entries: each person's first sync date
+# in each audience and whether they were held out that day, kept by the sync
+# (marts.audience_uplift reads it, not every day's members). destination_state:
 # what each destination holds, as acknowledged by it; a sync sends the difference.
 # sync_batches: every batch sent, written before it is sent, so a killed sync
 # resends an unacknowledged batch under the same idempotency key. contacts: each
@@ -172,12 +171,6 @@ create table if not exists activation.audience_entries (
     is_holdout     boolean not null,
     primary key (audience, customer_key)
 );
--- a warehouse whose syncs predate audience_entries: its entries from the members, once
-insert into activation.audience_entries
-select audience, customer_key, min(as_of_date), bool_or(is_holdout)
-from activation.audience_members
-where not exists (select from activation.audience_entries)
-group by audience, customer_key;
 create table if not exists activation.destination_state (
     audience       text not null,
     destination    text not null,
@@ -217,6 +210,15 @@ create table if not exists activation.suppressions (
 """
 
 
+def audience_entries_from_members(where: str) -> str:
+    """The entries of the members `where` selects: each person's first day in the audience."""
+    return ("select distinct on (audience, customer_key) audience, customer_key, as_of_date, is_holdout"
+            f" from activation.audience_members where {where} order by audience, customer_key, as_of_date")
+
+
 def create_tables(cur) -> None:
     for ddl in (OPS_DDL, ML_DDL, ACTIVATION_DDL):
         cur.execute(ddl)
+    # a warehouse whose syncs predate audience_entries: its entries from the members, once
+    cur.execute("insert into activation.audience_entries "
+                + audience_entries_from_members("not exists (select from activation.audience_entries)"))

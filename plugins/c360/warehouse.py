@@ -139,14 +139,14 @@ class Warehouse:
             conn.close()
 
     def ensure_database(self, dbname: str) -> None:
-        """Create `dbname` if missing, sorting text bytewise (collation C): the marts sort,
-        group, merge and index by text keys, and PostgreSQL compares C text with memcmp and
-        abbreviated keys, where a libc locale, even C.UTF-8 (the same codepoint order),
-        calls strcoll: 1.1 million customer keys sort in 0.58 s against 1.3 s."""
+        """Create `dbname` if missing, sorting text bytewise (libc collation C): the builds
+        sort, group and index by text keys, which PostgreSQL then compares with memcmp
+        rather than strcoll (even C.UTF-8, the same order, takes twice as long)."""
         with self.connect("postgres", autocommit=True) as conn, conn.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (dbname,))
             if cur.fetchone() is None:
-                cur.execute(sql.SQL("create database {} template template0 lc_collate 'C'")
+                provider = " locale_provider libc" if conn.server_version >= 150000 else ""  # not ICU's C
+                cur.execute(sql.SQL("create database {} template template0 lc_collate 'C'" + provider)
                             .format(sql.Identifier(dbname)))
 
     def bootstrap(self) -> None:

@@ -24,6 +24,7 @@ from c360.activation.audiences import Audience
 from c360.activation.destinations import Batch, DeliveryFailed, destination_for
 from c360.activation.rules import EXCLUSION_RULES, ContactRules, matches_query
 from c360.config import Workspace
+from c360.ddl import audience_entries_from_members
 from c360.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,9 @@ def _deliver(warehouse: Warehouse, sender, destination: str, batch: Batch) -> No
 
 def _record_members(cur, audience: str, as_of: date, selection: Selection) -> None:
     """The day's members (replacing a sync of the same day), and the entries they make:
-    a person's entry is the first day they were a member, as of every later day."""
+    a person's entry is the first day they were a member, held out or not that day."""
     cur.execute("delete from activation.audience_members where audience = %s and as_of_date = %s", (audience, as_of))
+    synced_before = cur.rowcount > 0
     execute_values(cur, "insert into activation.audience_members values %s",
                    [(audience, as_of, k, k in selection.holdout, v[0], v[1])
                     for k, v in (selection.synced | selection.holdout).items()], page_size=10_000)
@@ -154,29 +156,24 @@ def _record_members(cur, audience: str, as_of: date, selection: Selection) -> No
         " select audience, customer_key, as_of_date, is_holdout from activation.audience_members"
         " where audience = %(audience)s and as_of_date = %(as_of)s"
         " on conflict (audience, customer_key) do update"
-        " set entered_on = least(audience_entries.entered_on, excluded.entered_on),"
-        "     is_holdout = audience_entries.is_holdout or excluded.is_holdout"
-        # most members entered before: leave their rows as they are, not rewritten every day
-        " where excluded.entered_on < audience_entries.entered_on"
-        "    or (excluded.is_holdout and not audience_entries.is_holdout)",
+        " set entered_on = excluded.entered_on, is_holdout = excluded.is_holdout"
+        # an earlier entry stands, untouched; the entry day synced again may change who is held out
+        " where excluded.entered_on < audience_entries.entered_on or (excluded.entered_on = audience_entries.entered_on"
+        "     and excluded.is_holdout <> audience_entries.is_holdout)",
         {"audience": audience, "as_of": as_of})
-    # a sync of a day done again may leave out people who entered that day: their entry is
-    # worked out again from their other days (rare, and a scan of the audience's members)
-    cur.execute(
-        "select customer_key from activation.audience_entries as e"
-        " where audience = %(audience)s and entered_on = %(as_of)s and not exists ("
-        "     select from activation.audience_members as m"
-        "     where m.audience = e.audience and m.as_of_date = e.entered_on and m.customer_key = e.customer_key)",
-        {"audience": audience, "as_of": as_of})
-    left_out = [k for k, in cur.fetchall()]
-    if left_out:
-        cur.execute("delete from activation.audience_entries where audience = %s and customer_key = any(%s)",
-                    (audience, left_out))
+    if synced_before:  # people who entered that day and are no longer in it enter on their next day, if any
         cur.execute(
-            "insert into activation.audience_entries"
-            " select audience, customer_key, min(as_of_date), bool_or(is_holdout) from activation.audience_members"
-            " where audience = %s and customer_key = any(%s) group by audience, customer_key",
-            (audience, left_out))
+            "delete from activation.audience_entries as e"
+            " where audience = %(audience)s and entered_on = %(as_of)s and not exists ("
+            "     select from activation.audience_members as m"
+            "     where m.audience = e.audience and m.as_of_date = e.entered_on and m.customer_key = e.customer_key)"
+            " returning customer_key",
+            {"audience": audience, "as_of": as_of})
+        left_out = [k for k, in cur.fetchall()]
+        if left_out:
+            cur.execute("insert into activation.audience_entries "
+                        + audience_entries_from_members("audience = %s and customer_key = any(%s)"),
+                        (audience, left_out))
 
 
 def _log_sync(cur, audience: str, destination: str, location: str, as_of: date, selection: Selection) -> SyncResult:

@@ -12,8 +12,8 @@ with
 stg_activation__audience_entries as (select * from {{ ref('stg_activation__audience_entries') }}),
 int_customer_transactions as (select * from {{ ref('int_customer_transactions') }}),
 
-{# an entry is the first sync date a person was a member: as of an earlier date,
-   only the entries made by then #}
+{# an entry is the first sync date a person was a member, held out or not that
+   day: as of an earlier date, only the entries made by then #}
 entries as (
     select audience, customer_key, entered_on, is_holdout
     from stg_activation__audience_entries
