@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from c360.access import TRANSFORMER
 from c360.cli import main
 from c360.transform import DbtFailed, build_warehouse, run_dbt
 from conftest import query
@@ -364,6 +365,58 @@ def test_the_audience_entries_tests_fail_when_postgresql_stops_enforcing_what_th
                         " alter column is_holdout set not null")
     run_dbt(select, built, workspace, AS_OF)
 
+
+def test_the_interactions_relationships_test_reads_what_changed_since_it_last_passed(built, workspace):
+    """fct_interactions' customer_key test does not read again a row it passed, but
+    does a row written or re-keyed since, and every row of a rebuilt table. A failing
+    run keeps the last pass, so the next run reads all that changed since."""
+    select = ["test", "--select", "fct_interactions,test_name:relationships_since_last_pass"]
+    passes = "select fact_oid, loaded_through, passed_at from intermediate.relationships_passes"
+    [(oid, loaded_through, passed_at)] = query(built, passes)
+    assert query(built, "select 'marts.fct_interactions'::regclass::oid, max(loaded_at) from marts.fct_interactions") \
+        == [(oid, loaded_through)]
+    [(key, lookup_id, loaded_at)] = query(built, "select interaction_key, customer_lookup_id, loaded_at"
+                                                 " from marts.fct_interactions where customer_key is not null limit 1")
+
+    def failures() -> int:
+        try:
+            # no look-back: the fixture's rows were all loaded within it, so all would be read
+            run_dbt(select, built, workspace, AS_OF, extra_vars={"incremental_lookback_hours": 0})
+            return 0
+        except DbtFailed as failed:
+            return int(re.search(r"Got (\d+) results?", str(failed)).group(1))
+
+    def run(*statements: str, params=()) -> None:
+        with built.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement, params)
+
+    run("update marts.fct_interactions set customer_key = 'nobody' where interaction_key = %s", params=(key,))
+    try:
+        assert failures() == 0  # written before the last pass, not re-keyed since: not read again
+        last_pass = query(built, passes)
+        run("update intermediate.int_customer_key_changes set key_changed_at = key_changed_at + interval '1 day'"
+            " where customer_lookup_id = %s", params=(lookup_id,))
+        assert failures() == 1  # its lookup id re-keyed since
+        run("update intermediate.int_customer_key_changes set key_changed_at = key_changed_at - interval '1 day'"
+            " where customer_lookup_id = %s", params=(lookup_id,))
+        run("update marts.fct_interactions set loaded_at = now() where interaction_key = %s", params=(key,))
+        assert failures() == 1  # written since
+        assert query(built, passes) == last_pass  # the failures recorded no pass
+        run("update marts.fct_interactions set loaded_at = %s where interaction_key = %s", params=(loaded_at, key))
+        run("alter table marts.fct_interactions rename to fct_interactions_before",
+            "create table marts.fct_interactions as table marts.fct_interactions_before")
+        try:
+            assert failures() == 1  # a new table: every row
+        finally:
+            run("drop table marts.fct_interactions", "alter table marts.fct_interactions_before rename to fct_interactions")
+    finally:
+        run("update marts.fct_interactions set customer_key = (select customer_key from intermediate.int_customer_lookup"
+            " where customer_lookup_id = %s), loaded_at = %s where interaction_key = %s",
+            params=(lookup_id, loaded_at, key))
+    assert failures() == 0
+    [(_, _, passed_again)] = query(built, passes)
+    assert passed_again > last_pass[0][2]
 
 def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     assert main(["docs"]) == 0
