@@ -368,15 +368,23 @@ def test_the_audience_entries_tests_fail_when_postgresql_stops_enforcing_what_th
 
 def test_the_interactions_relationships_test_reads_what_changed_since_it_last_passed(built, workspace):
     """fct_interactions' customer_key test does not read again a row it passed, but
-    does a row written or re-keyed since, and every row of a rebuilt table. A failing
-    run keeps the last pass, so the next run reads all that changed since."""
+    does a row written or re-keyed since, and every row once the fact or the key
+    changes are rebuilt. A failing run keeps the last pass."""
     select = ["test", "--select", "fct_interactions,test_name:relationships_since_last_pass"]
-    passes = "select fact_oid, loaded_through, passed_at from intermediate.relationships_passes"
-    [(oid, loaded_through, passed_at)] = query(built, passes)
-    assert query(built, "select 'marts.fct_interactions'::regclass::oid, max(loaded_at) from marts.fct_interactions") \
-        == [(oid, loaded_through)]
-    [(key, lookup_id, loaded_at)] = query(built, "select interaction_key, customer_lookup_id, loaded_at"
-                                                 " from marts.fct_interactions where customer_key is not null limit 1")
+    passes = ("select fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at"
+              " from intermediate.relationships_passes")
+    [(*last_pass, passed_at)] = query(built, passes)
+    # what the build's pass recorded: the tables, the newest load and the fact's own re-key watermark
+    assert query(built, """
+        select 'marts.fct_interactions'::regclass::oid, 'intermediate.int_customer_key_changes'::regclass::oid,
+            (select max(loaded_at) from marts.fct_interactions),
+            (select rekeyed_through from intermediate.rekey_watermarks where fact::regclass = 'marts.fct_interactions'::regclass)
+    """) == [tuple(last_pass)]
+    [(key, lookup_id, customer_key, loaded_at, key_changed_at)] = query(built, """
+        select fact.interaction_key, fact.customer_lookup_id, fact.customer_key, fact.loaded_at, changed.key_changed_at
+        from marts.fct_interactions as fact
+        inner join intermediate.int_customer_key_changes as changed using (customer_lookup_id)
+        where fact.customer_key is not null limit 1""")
 
     def failures() -> int:
         try:
@@ -384,39 +392,48 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
             run_dbt(select, built, workspace, AS_OF, extra_vars={"incremental_lookback_hours": 0})
             return 0
         except DbtFailed as failed:
-            return int(re.search(r"Got (\d+) results?", str(failed)).group(1))
+            found = re.search(r"Got (\d+) results?", str(failed))
+            assert found, str(failed)[-2000:]
+            return int(found.group(1))
 
     def run(*statements: str, params=()) -> None:
         with built.as_role(TRANSFORMER).connect() as conn, conn.cursor() as cur:
             for statement in statements:
                 cur.execute(statement, params)
 
-    run("update marts.fct_interactions set customer_key = 'nobody' where interaction_key = %s", params=(key,))
-    try:
-        assert failures() == 0  # written before the last pass, not re-keyed since: not read again
-        last_pass = query(built, passes)
-        run("update intermediate.int_customer_key_changes set key_changed_at = key_changed_at + interval '1 day'"
-            " where customer_lookup_id = %s", params=(lookup_id,))
-        assert failures() == 1  # its lookup id re-keyed since
-        run("update intermediate.int_customer_key_changes set key_changed_at = key_changed_at - interval '1 day'"
-            " where customer_lookup_id = %s", params=(lookup_id,))
-        run("update marts.fct_interactions set loaded_at = now() where interaction_key = %s", params=(key,))
-        assert failures() == 1  # written since
-        assert query(built, passes) == last_pass  # the failures recorded no pass
-        run("update marts.fct_interactions set loaded_at = %s where interaction_key = %s", params=(loaded_at, key))
-        run("alter table marts.fct_interactions rename to fct_interactions_before",
-            "create table marts.fct_interactions as table marts.fct_interactions_before")
+    def set_row(key_of_row, loaded, changed) -> None:
+        run("update marts.fct_interactions set customer_key = %s, loaded_at = %s where interaction_key = %s",
+            params=(key_of_row, loaded, key))
+        run("update intermediate.int_customer_key_changes set key_changed_at = %s where customer_lookup_id = %s",
+            params=(changed, lookup_id))
+
+    def rebuilt(table: str) -> int:
+        """failures while `table` is a copy of itself: a new table, as a full rebuild makes"""
+        run(f"alter table {table} rename to before_copy", f"create table {table} as table {table.split('.')[0]}.before_copy")
         try:
-            assert failures() == 1  # a new table: every row
+            return failures()
         finally:
-            run("drop table marts.fct_interactions", "alter table marts.fct_interactions_before rename to fct_interactions")
+            run(f"drop table {table}", f"alter table {table.split('.')[0]}.before_copy rename to {table.split('.')[1]}")
+
+    a_day = timedelta(days=1)
+    try:
+        set_row("nobody", loaded_at, key_changed_at)
+        assert failures() == 0  # written before the last pass, not re-keyed since: not read again
+        [(*last_pass, _)] = query(built, passes)
+        set_row("nobody", loaded_at, key_changed_at + a_day)
+        assert failures() == 1  # its lookup id re-keyed since
+        set_row("nobody", loaded_at + a_day, key_changed_at)
+        assert failures() == 1  # written since
+        assert [tuple(row[:4]) for row in query(built, passes)] == [tuple(last_pass)]  # no pass recorded
+        set_row("nobody", loaded_at, key_changed_at)
+        assert rebuilt("marts.fct_interactions") == 1
+        assert rebuilt("intermediate.int_customer_key_changes") == 1
     finally:
-        run("update marts.fct_interactions set customer_key = (select customer_key from intermediate.int_customer_lookup"
-            " where customer_lookup_id = %s), loaded_at = %s where interaction_key = %s",
-            params=(lookup_id, loaded_at, key))
+        set_row(customer_key, loaded_at, key_changed_at)
     assert failures() == 0
-    [(_, _, passed_again)] = query(built, passes)
-    assert passed_again > last_pass[0][2]
+    [(*_, passed_again)] = query(built, passes)
+    assert passed_again > passed_at
+
 
 def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     assert main(["docs"]) == 0
