@@ -12,10 +12,10 @@
      watermark then, by the fact's customer_lookup_id index.
    A row read neither way holds the key it held then, a person then, and its lookup
    id's key (the builds write the lookup's key and re-key every change):
-   int_customer_lookup's own test to `to` checks those keys now. A pass names the oids of the
-   fact and of the key changes: a table rebuilt since is a new one, and the fact is
-   then read whole once. The fact needs customer_lookup_id and loaded_at; the test
-   takes no `where` config. #}
+   int_customer_lookup's own test to `to` checks those keys now. A pass names the
+   oids of the fact and of the key changes: a table rebuilt since is a new one, and
+   the fact is then read whole once. The fact needs customer_lookup_id and
+   loaded_at; the test takes no `where` config. #}
 {% test relationships_since_last_pass(model, column_name, to, field) %}
     {%- if model is string -%}
         {{ exceptions.raise_compiler_error("relationships_since_last_pass reads the table itself:"
