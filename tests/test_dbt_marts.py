@@ -372,7 +372,10 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
     changes are rebuilt. A failing run keeps the last pass."""
     select = ["test", "--select", "fct_interactions,test_name:relationships_since_last_pass"]
     passes = ("select fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at"
-              " from intermediate.relationships_passes")
+              " from intermediate.relationships_passes where fact_oid = 'marts.fct_interactions'::regclass")
+    facts = ["marts.fct_interactions", "marts.fct_orders", "marts.fct_order_items", "marts.fct_service_tickets"]
+    assert sorted(query(built, "select fact_oid::regclass::text from intermediate.relationships_passes")) \
+        == sorted((fact,) for fact in facts)  # the build's pass of each fact's test
     [(*last_pass, passed_at)] = query(built, passes)
     # what the build's pass recorded: the tables, the newest load and the fact's own re-key watermark
     assert query(built, """

@@ -3,8 +3,9 @@
    row behind the fact was loaded). A daily build redoes the facts whose source
    rows were loaded since the last build, and re-keys those whose person changed.
    Each has an index on its unique key: delete+insert deletes by it, and without
-   one every daily build would scan the whole table. Tables of event scale also
-   index loaded_at, which `loaded_since_last_build` reads the newest of. #}
+   one every daily build would scan the whole table. The marts' facts also index
+   loaded_at: `loaded_since_last_build` reads its newest, and their customer_key
+   tests (relationships_since_last_pass) the rows loaded since they last passed. #}
 
 {# The value of a one-value query, read now (when the model or hook is compiled:
    in a build, just before it runs; `dbt compile` and `dbt docs generate` read it

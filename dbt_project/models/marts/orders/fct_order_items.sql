@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='order_item_key',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['order_item_key'], 'unique': True}, {'columns': ['customer_lookup_id']}],
+    indexes=[{'columns': ['order_item_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
     post_hook=["{{ delete_vanished_imports('order_item_key', ref('stg_imports__transactions'), 'transaction_key') }}",
                "{{ rekey_facts(ref('int_customer_key_changes')) }}"],
 ) }}

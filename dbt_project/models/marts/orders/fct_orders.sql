@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='order_key',
     incremental_strategy='delete_insert_noting_moves',
-    indexes=[{'columns': ['order_key'], 'unique': True}, {'columns': ['customer_lookup_id']}],
+    indexes=[{'columns': ['order_key'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
     post_hook=["{{ delete_vanished_imports('order_key', ref('int_orders_unioned')) }}",
                "{{ rekey_facts(ref('int_customer_key_changes')) }}"],
 ) }}

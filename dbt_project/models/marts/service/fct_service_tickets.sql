@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete_insert_noting_moves',
-    indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['customer_lookup_id']}],
+    indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['customer_lookup_id']}, {'columns': ['loaded_at']}],
     post_hook="{{ rekey_facts(ref('int_customer_key_changes')) }}",
 ) }}
 {# One row per customer-service ticket, as it stands in its latest version
