@@ -369,10 +369,12 @@ def test_the_audience_entries_tests_fail_when_postgresql_stops_enforcing_what_th
 def test_the_interactions_relationships_test_reads_what_changed_since_it_last_passed(built, workspace):
     """fct_interactions' customer_key test does not read again a row it passed, but
     does a row written or re-keyed since, and every row once the fact or the key
-    changes are rebuilt. A failing run keeps the last pass."""
+    changes are rebuilt, or relationships_full_read_days (7) after it last did. A
+    failing run keeps the last pass."""
     select = ["test", "--select", "fct_interactions,test_name:relationships_since_last_pass"]
+    interactions = "'marts.fct_interactions'::regclass"
     passes = ("select fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at"
-              " from intermediate.relationships_passes where fact_oid = 'marts.fct_interactions'::regclass")
+              f" from intermediate.relationships_passes where fact_oid = {interactions}")
     facts = ["marts.fct_interactions", "marts.fct_orders", "marts.fct_order_items", "marts.fct_service_tickets"]
     assert sorted(query(built, "select fact_oid::regclass::text from intermediate.relationships_passes")) \
         == sorted((fact,) for fact in facts)  # the build's pass of each fact's test
@@ -431,11 +433,17 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
         set_row("nobody", loaded_at, key_changed_at)
         assert rebuilt("marts.fct_interactions") == 1
         assert rebuilt("intermediate.int_customer_key_changes") == 1
+        run(f"update intermediate.relationships_passes set fully_read_at = fully_read_at - interval '8 days'"
+            f" where fact_oid = {interactions}")
+        assert failures() == 1
     finally:
         set_row(customer_key, loaded_at, key_changed_at)
     assert failures() == 0
     [(*_, passed_again)] = query(built, passes)
     assert passed_again > passed_at
+    # that pass read every row again
+    assert query(built, f"select fully_read_at from intermediate.relationships_passes where fact_oid = {interactions}") \
+        == [(passed_again,)]
 
 
 def test_c360_docs_generates_the_site_and_says_where(built, capsys):

@@ -1,10 +1,11 @@
 {# `relationships` for an incremental fact: every customer_key is a person of
    `to`. dbt's own test reads every row of the fact on every build (16 million
    interactions at 100,000 customers x 365 days, about 2 s), so the daily build
-   would grow with history for ever. The fact is written only by its builds, which take the rows
-   loaded since the last one (loaded_since_last_build) and re-key the rows whose
-   lookup id int_customer_key_changes changed (rekey_facts). So only two kinds of
-   row can have broken the test since it last passed on this table:
+   would grow with history for ever. The fact is written only by its builds,
+   which take the rows loaded since the last one (loaded_since_last_build) and
+   re-key the rows whose lookup id int_customer_key_changes changed (rekey_facts).
+   So only two kinds of row can have broken the test since it last passed on this
+   table:
    - rows written since: loaded_at after the newest the table held then, less the
      look-back (builds and tests of one `dbt build` share it), by the fact's
      loaded_at index;
@@ -14,8 +15,11 @@
    id's key (the builds write the lookup's key and re-key every change):
    int_customer_lookup's own test to `to` checks those keys now. A pass names the
    oids of the fact and of the key changes: a table rebuilt since is a new one, and
-   the fact is then read whole once. The fact needs customer_lookup_id and
-   loaded_at; the test takes no `where` config. #}
+   the fact is then read whole once. It is read whole too when it last was
+   var('relationships_full_read_days') ago or more, which bounds a miss of this
+   bookkeeping (a clock stepping back, a test run with a shorter look-back than the
+   builds'). The fact needs customer_lookup_id and loaded_at; the test takes no
+   `where` config. #}
 {% test relationships_since_last_pass(model, column_name, to, field) %}
     {%- if model is string -%}
         {{ exceptions.raise_compiler_error("relationships_since_last_pass reads the table itself:"
@@ -34,6 +38,7 @@
         where changed.key_changed_at > cast('{{ last_pass[1] }}' as {{ dbt.type_timestamp() }})
           and fact.loaded_at <= {{ written_since }}
     {%- else %}
+        -- every row
         select {{ column_name }} as value from {{ model }}
     {%- endif %}
     )
@@ -43,7 +48,8 @@
 {% endtest %}
 
 {# (loaded_at to check after, key changes to check after) from the test's last
-   pass on these very tables, as ISO 8601 text; none when it has not passed on them. #}
+   pass on these very tables, as ISO 8601 text; none when it has not passed on
+   them, or last read every row relationships_full_read_days ago or more. #}
 {% macro last_relationships_pass(test, fact, changes) -%}
     {%- set passes = relationships_passes() -%}
     {%- if not adapter.get_relation(database=target.database, schema=passes.schema, identifier=passes.identifier) -%}
@@ -55,6 +61,7 @@
         from {{ passes }}
         where test = '{{ test }}' and fact_oid = to_regclass('{{ fact }}')
           and changes_oid = to_regclass('{{ changes }}')
+          and fully_read_at > now() - interval '{{ var("relationships_full_read_days") }} days'
     {%- endset -%}
     {%- set rows = run_query(read).rows -%}
     {{ return(rows[0] if rows | length > 0 else none) }}
@@ -73,7 +80,8 @@
         changes_oid oid not null,
         loaded_through timestamptz not null,
         rekeyed_through {{ dbt.type_timestamp() }} not null,
-        passed_at timestamptz not null
+        passed_at timestamptz not null,
+        fully_read_at timestamptz not null
     )
 {%- endmacro %}
 
@@ -82,28 +90,32 @@
    run (a model's tests follow it; the warehouse DAG runs one build at a time). The
    re-key watermark is the fact's own: a key change it has not taken in yet is
    checked after it has. A test that failed or did not run keeps its last pass, so
-   the next run checks everything since then. #}
+   the next run checks everything since then. Whether it read every row is in its
+   compiled SQL. #}
 {% macro record_relationships_passes(results) -%}
     {%- set passed = [] -%}
     {%- for result in results
         if result.node.resource_type == 'test' and result.status == 'pass' and not result.failures
            and result.node.test_metadata and result.node.test_metadata.name == 'relationships_since_last_pass' -%}
-        {%- do passed.append((result.node.alias, graph.nodes[result.node.attached_node].relation_name)) -%}
+        {%- do passed.append((result.node.alias, graph.nodes[result.node.attached_node].relation_name,
+                              '-- every row' in result.node.compiled_code)) -%}
     {%- endfor -%}
     {%- if passed -%}
         {%- set changes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
                           | selectattr('name', 'equalto', 'int_customer_key_changes') | first -%}
-        insert into {{ relationships_passes() }} (test, fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at)
+        insert into {{ relationships_passes() }}
+            (test, fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at, fully_read_at)
         values
-        {%- for test, fact in passed %}
+        {%- for test, fact, read_every_row in passed %}
             ('{{ test }}', to_regclass('{{ fact }}'), to_regclass('{{ changes.relation_name }}'),
              (select coalesce(max(loaded_at), '-infinity') from {{ fact }}),
              (select coalesce(max(rekeyed_through), '-infinity') from {{ rekey_watermarks(changes) }}
               where fact = '{{ fact }}'),
-             now()){{ ',' if not loop.last }}
+             now(), {{ 'now()' if read_every_row else "'-infinity'" }}){{ ',' if not loop.last }}
         {%- endfor %}
         on conflict (test) do update set fact_oid = excluded.fact_oid, changes_oid = excluded.changes_oid,
             loaded_through = excluded.loaded_through, rekeyed_through = excluded.rekeyed_through,
-            passed_at = excluded.passed_at
+            passed_at = excluded.passed_at,
+            fully_read_at = greatest(relationships_passes.fully_read_at, excluded.fully_read_at)
     {%- endif -%}
 {%- endmacro %}
