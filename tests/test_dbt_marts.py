@@ -375,6 +375,7 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
     interactions = "'marts.fct_interactions'::regclass"
     passes = ("select fact_oid, changes_oid, loaded_through, rekeyed_through, passed_at"
               f" from intermediate.relationships_passes where fact_oid = {interactions}")
+    fully_read = f"select fully_read_at from intermediate.relationships_passes where fact_oid = {interactions}"
     facts = ["marts.fct_interactions", "marts.fct_orders", "marts.fct_order_items", "marts.fct_service_tickets"]
     assert sorted(query(built, "select fact_oid::regclass::text from intermediate.relationships_passes")) \
         == sorted((fact,) for fact in facts)  # the build's pass of each fact's test
@@ -425,6 +426,7 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
         set_row("nobody", loaded_at, key_changed_at)
         assert failures() == 0  # written before the last pass, not re-keyed since: not read again
         [(*last_pass, _)] = query(built, passes)
+        assert query(built, fully_read) == [(passed_at,)]  # still the build's, which read every row
         set_row("nobody", loaded_at, key_changed_at + a_day)
         assert failures() == 1  # its lookup id re-keyed since
         set_row("nobody", loaded_at + a_day, key_changed_at)
@@ -433,7 +435,10 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
         set_row("nobody", loaded_at, key_changed_at)
         assert rebuilt("marts.fct_interactions") == 1
         assert rebuilt("intermediate.int_customer_key_changes") == 1
-        run(f"update intermediate.relationships_passes set fully_read_at = fully_read_at - interval '8 days'"
+        # read every row last on the day 7 days before, at its last minute: less than 7 x 24 hours
+        # ago, but relationships_full_read_days (7) counts days
+        run("update intermediate.relationships_passes"
+            " set fully_read_at = date_trunc('day', now()) - interval '7 days' + interval '23 hours 59 minutes'"
             f" where fact_oid = {interactions}")
         assert failures() == 1
     finally:
@@ -441,9 +446,7 @@ def test_the_interactions_relationships_test_reads_what_changed_since_it_last_pa
     assert failures() == 0
     [(*_, passed_again)] = query(built, passes)
     assert passed_again > passed_at
-    # that pass read every row again
-    assert query(built, f"select fully_read_at from intermediate.relationships_passes where fact_oid = {interactions}") \
-        == [(passed_again,)]
+    assert query(built, fully_read) == [(passed_again,)]  # that pass read every row again
 
 
 def test_c360_docs_generates_the_site_and_says_where(built, capsys):

@@ -15,8 +15,8 @@
    id's key (the builds write the lookup's key and re-key every change):
    int_customer_lookup's own test to `to` checks those keys now. A pass names the
    oids of the fact and of the key changes: a table rebuilt since is a new one, and
-   the fact is then read whole once. It is read whole too when it last was
-   var('relationships_full_read_days') ago or more, which bounds a miss of this
+   the fact is then read whole once. It is read whole too on the day it last was
+   var('relationships_full_read_days') days before, or later, which bounds a miss of this
    bookkeeping (a clock stepping back, a test run with a shorter look-back than the
    builds'). The fact needs customer_lookup_id and loaded_at; the test takes no
    `where` config. #}
@@ -61,7 +61,7 @@
         from {{ passes }}
         where test = '{{ test }}' and fact_oid = to_regclass('{{ fact }}')
           and changes_oid = to_regclass('{{ changes }}')
-          and fully_read_at > now() - interval '{{ var("relationships_full_read_days") }} days'
+          and cast(fully_read_at as date) > current_date - {{ var("relationships_full_read_days") }}
     {%- endset -%}
     {%- set rows = run_query(read).rows -%}
     {{ return(rows[0] if rows | length > 0 else none) }}
@@ -82,7 +82,10 @@
         rekeyed_through {{ dbt.type_timestamp() }} not null,
         passed_at timestamptz not null,
         fully_read_at timestamptz not null
-    )
+    );
+    {#- a table made before passes noted their full reads: its passes read every row next #}
+    alter table {{ relationships_passes() }} add column if not exists fully_read_at timestamptz not null
+        default '-infinity'
 {%- endmacro %}
 
 {# on-run-end: each relationships_since_last_pass test that passed with no failing
