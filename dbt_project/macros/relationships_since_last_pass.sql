@@ -15,11 +15,11 @@
    id's key (the builds write the lookup's key and re-key every change):
    int_customer_lookup's own test to `to` checks those keys now. A pass names the
    oids of the fact and of the key changes: a table rebuilt since is a new one, and
-   the fact is then read whole once. It is read whole too on the day it last was
-   var('relationships_full_read_days') days before, or later, which bounds a miss of this
-   bookkeeping (a clock stepping back, a test run with a shorter look-back than the
-   builds'). The fact needs customer_lookup_id and loaded_at; the test takes no
-   `where` config. #}
+   the fact is then read whole once. It is read whole too from the day
+   var('relationships_full_read_days') days after it last was, which bounds a miss
+   of this bookkeeping (a clock stepping back, a test run with a shorter look-back
+   than the builds'). The fact needs customer_lookup_id and loaded_at; the test
+   takes no `where` config. #}
 {% test relationships_since_last_pass(model, column_name, to, field) %}
     {%- if model is string -%}
         {{ exceptions.raise_compiler_error("relationships_since_last_pass reads the table itself:"
@@ -49,7 +49,7 @@
 
 {# (loaded_at to check after, key changes to check after) from the test's last
    pass on these very tables, as ISO 8601 text; none when it has not passed on
-   them, or last read every row relationships_full_read_days ago or more. #}
+   them, or last read every row relationships_full_read_days days ago or more. #}
 {% macro last_relationships_pass(test, fact, changes) -%}
     {%- set passes = relationships_passes() -%}
     {%- if not adapter.get_relation(database=target.database, schema=passes.schema, identifier=passes.identifier) -%}
