@@ -7,7 +7,7 @@
    row per model, written by its post-hook in the transaction that writes its rows,
    so a build that failed catches up on everything since. #}
 {% macro identity_watermarks() -%}
-    {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.identity_watermarks') }}
+    {{ return(bookkeeping_table('identity_watermarks')) }}
 {%- endmacro %}
 
 {# Created when a dbt command starts (on-run-start), before any model reads it. #}

@@ -172,7 +172,7 @@
 {%- endmacro %}
 
 {% macro fact_lookup_moves() -%}
-    {{ return(adapter.quote(generate_schema_name('intermediate', none)) ~ '.fact_lookup_moves') }}
+    {{ return(bookkeeping_table('fact_lookup_moves')) }}
 {%- endmacro %}
 
 {# Created when a dbt command starts (on-run-start), once before any model notes a

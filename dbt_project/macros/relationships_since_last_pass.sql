@@ -68,8 +68,7 @@
 {%- endmacro %}
 
 {% macro relationships_passes() -%}
-    {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
-                                  identifier='relationships_passes')) }}
+    {{ return(bookkeeping_table('relationships_passes')) }}
 {%- endmacro %}
 
 {# Created when a dbt command starts (on-run-start), like the other bookkeeping tables. #}
