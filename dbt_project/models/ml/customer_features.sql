@@ -26,10 +26,10 @@
    version of their profile known on that day. People are today's
    (customer_key): a record first seen after the date does not count.
 
-   Cost: the windowed counts read only each channel's interactions of its
-   window, by fct_interactions' (channel, occurred_on) index; the app's come
+   Cost: the windowed counts read each channel's interactions of its window
+   by fct_interactions' (channel, occurred_on) index; the app's come
    from int_app_device_days (a row per device and day: a fifth of the rows).
-   Not always the social window's: its 90 days at 100,000 customers x 365 days
+   The social window does not always use it: its 90 days at 100,000 x 365
    (657,000 rows of 16 million) lie on a twentieth of the table, but the planner
    cannot see that a channel's days lie together, prices the bitmap read as a
    read of every page, and with this query's several bounds on occurred_on it
@@ -146,7 +146,8 @@ money as (
 {# the interactions of the longest window (180 days); social counts look back
    90 days only (app counts read int_app_device_days). Inlined into each channel's
    reader, which filters on channel and occurred_on itself, so the
-   (channel, occurred_on) index reads just its days #}
+   (channel, occurred_on) index can read just its days (the social reader may
+   scan instead: see the top of this file) #}
 interactions_in_windows as not materialized (
     select
         feature_dates.as_of_date,
