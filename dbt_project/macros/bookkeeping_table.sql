@@ -4,7 +4,7 @@
    created on-run-start, never by a model, so it outlives full refreshes.
    (rekey_watermarks is not one of them: int_customer_key_changes creates it
    beside itself.) A Relation: it renders as its quoted name, and
-   adapter.get_relation can look it up. #}
+   load_relation can look it up. #}
 {% macro bookkeeping_table(name) -%}
     {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
                                   identifier=name)) }}

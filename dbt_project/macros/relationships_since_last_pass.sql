@@ -52,7 +52,7 @@
    them, or last read every row relationships_full_read_days days ago or more. #}
 {% macro last_relationships_pass(test, fact, changes) -%}
     {%- set passes = relationships_passes() -%}
-    {%- if not adapter.get_relation(database=target.database, schema=passes.schema, identifier=passes.identifier) -%}
+    {%- if not load_relation(passes) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set read -%}
