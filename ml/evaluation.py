@@ -62,9 +62,11 @@ def evaluate(y: pd.Series, probability: np.ndarray) -> dict:
     }
 
 
-def _quintile(values: pd.Series) -> np.ndarray:
-    """1-5 by cumulative distribution, ties sharing the higher score (``quintile_score`` in dbt)."""
-    return np.ceil(5 * values.rank(method="max") / len(values)).to_numpy()
+def quintile(values: pd.Series) -> np.ndarray:
+    """1-5 by position in fifths of the values, ties sharing their first position's (lower)
+    score: dbt's ``quintile_score``, which scores RFM."""
+    first_position = values.rank(method="min").to_numpy(dtype=np.int64) - 1
+    return 1 + 5 * first_position // len(values)
 
 
 def baseline_rankings(features: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -74,8 +76,8 @@ def baseline_rankings(features: pd.DataFrame) -> dict[str, np.ndarray]:
     rfm = pd.Series(0.0, index=features.index)
     if buyers.any():
         b = features[buyers]
-        rfm[buyers] = (_quintile(-b["days_since_last_order"]) + _quintile(b["frequency"])
-                       + _quintile(b["monetary"]))
+        rfm[buyers] = (quintile(-b["days_since_last_order"]) + quintile(b["frequency"])
+                       + quintile(b["monetary"]))
     return {"rfm": rfm.to_numpy(), "recency": recency.to_numpy()}
 
 

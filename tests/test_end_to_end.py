@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import takewhile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ from c360.cli import main
 from c360.config import PROJECT_ROOT, SHOP_DB
 from c360.extract.files import drop_files
 from c360.identity_quality import identity_quality
+from c360.transform import run_dbt
 from conftest import RESET_SQL, query, required_passwords
+from ml.evaluation import quintile
 from secret_scan import find_secrets
 
 AS_OF = date(2026, 6, 30)
@@ -89,11 +92,6 @@ def orders_per_person(brand, workspace, as_of: date) -> pd.DataFrame:
     keys = {(s, i): k for k, s, i in query(brand, "select customer_key, source, source_customer_id"
                                                   " from marts.customer_identity_map")}
     return movements.assign(customer_key=movements["member"].map(keys))
-
-
-def quintile(values: pd.Series) -> pd.Series:
-    """1-5 by cumulative distribution; ties share the higher score."""
-    return np.ceil(5 * (values.rank(method="max") / len(values))).astype(int)
 
 
 def expected_stage(days: list[date], as_of: date, rules: dict) -> str:
@@ -240,17 +238,39 @@ def test_rfm_scores_and_segments_match_pandas(first_run, brand, workspace):
     buys = orders[orders["is_order"]].groupby("customer_key").agg(last_order_on=("day", "max"),
                                                                    frequency=("day", "size"))
     people = buys.join(orders.groupby("customer_key")["amount"].sum().rename("monetary"))
-    r, f, m = quintile(pd.to_datetime(people["last_order_on"])), quintile(people["frequency"]), quintile(
-        people["monetary"].astype(float))
-    fm = np.floor((f + m) / 2 + 0.5).astype(int)
+    scores = pd.DataFrame({"r": quintile(pd.to_datetime(people["last_order_on"])),
+                           "f": quintile(people["frequency"]),
+                           "m": quintile(people["monetary"].astype(float))}, index=people.index)
+    scores["fm"] = (scores["f"] + scores["m"] + 1) // 2  # the rounded mean, halves up
     segments = pd.read_csv(PROJECT_ROOT / "dbt_project" / "seeds" / "rfm_segment_map.csv")
-    segment_of = {(r_, fm_): name for r_, fm_, name in segments.itertuples(index=False)}
-    expected = {key: (r[key], f[key], m[key], segment_of[(r[key], fm[key])]) for key in people.index}
+    segment_of = {(r, fm): name for r, fm, name in segments.itertuples(index=False)}
+    expected = {key: (s.r, s.f, s.m, segment_of[(s.r, s.fm)]) for key, s in scores.iterrows()}
     built = {key: rest for key, *rest in query(brand, "select customer_key, r_score, f_score, m_score, rfm_segment"
                                                       " from marts.customer_rfm")}
     assert len(built) > 100
     assert {key: tuple(v) for key, v in built.items()} == expected
+    # the one-time buyers, more than a fifth of the buyers here, share the lowest F
+    one_time_buyers = people.index[people["frequency"] == 1]
+    assert len(one_time_buyers) > len(people) / 5
+    assert {built[key][1] for key in one_time_buyers} == {1}
 
+
+
+def test_printed_cut_points_freeze_todays_scores(first_run, brand, workspace):
+    """Frozen at what `print_rfm_cut_points` prints, every customer keeps today's quintile scores."""
+    scores = "select customer_key, r_score, f_score, m_score from marts.customer_rfm order by 1"
+    quintiles = query(brand, scores)
+    printed = run_dbt(["run-operation", "print_rfm_cut_points"], brand, workspace, AS_OF).splitlines()
+    start = printed.index("rfm_cut_points:")
+    frozen = yaml.safe_load("\n".join([printed[start], *takewhile(lambda line: line.startswith(" "),
+                                                                   printed[start + 1:])]))
+    assert sorted(frozen["rfm_cut_points"]) == ["frequency", "monetary", "recency_days"]
+    assert all(len(cuts) == 4 for cuts in frozen["rfm_cut_points"].values()), frozen
+    try:
+        run_dbt(["run", "--select", "customer_rfm"], brand, workspace, AS_OF, extra_vars=frozen)
+        assert query(brand, scores) == quintiles
+    finally:
+        run_dbt(["run", "--select", "customer_rfm"], brand, workspace, AS_OF)
 
 def test_lifecycle_stages_match_pandas(first_run, brand, workspace):
     rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]

@@ -10,9 +10,14 @@
     )
 {%- endmacro %}
 
-{# Quantile score 1..5: the top fifth of the ordering gets 5. Ties share a score. #}
+{# Quantile score 1..5 by position in the ordering, fifths of the rows: the
+   first fifth gets 1, the last 5. Ties share the score of the tie's first row,
+   so the lowest value always scores 1: the one-time buyers, often a third of
+   the buyers or more, all get F 1 (sharing the tie's last row's score instead
+   gave them 2 or 3, and the segments of F 1, New Customers, Promising and
+   Lost, were left empty). Integer division: exact at the boundaries. #}
 {% macro quintile_score(order_by) -%}
-    cast(ceil(5 * cume_dist() over (order by {{ order_by }})) as integer)
+    cast(1 + 5 * (rank() over (order by {{ order_by }}) - 1) / count(*) over () as integer)
 {%- endmacro %}
 
 {# The day the marts describe (UTC): C360_AS_OF_DATE, which the pipeline sets
@@ -88,22 +93,26 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# Print the cut points today's quintiles use, as YAML for var('rfm_cut_points'):
-   each is the largest value that still gets its score. #}
+{# Print the cut points today's quintiles use, as YAML for var('rfm_cut_points'),
+   so that freezing them scores today's customers as today: cut point k is the
+   largest value scoring k or worse (for recency, the most days scoring 6 - k or
+   better). A score nobody got (a tie spanning it) repeats the cut before it;
+   nobody at R 5 (the latest day's buyers more than a fifth) puts its cut below
+   every customer's days. #}
 {% macro print_rfm_cut_points() %}
+    {# as one JSON value: run_query's table would turn an array into the text of a list #}
     {% set query %}
         with rfm as (select * from {{ ref('customer_rfm') }})
-        select
-            (select array_agg(top order by score desc) from (
-                select r_score as score, max(recency_days) as top from rfm group by 1) as r where score > 1),
-            (select array_agg(top order by score) from (
-                select f_score as score, max(frequency) as top from rfm group by 1) as f where score < 5),
-            (select array_agg(top order by score) from (
-                select m_score as score, max(monetary) as top from rfm group by 1) as m where score < 5)
+        select cast(json_build_object(
+            'recency_days', array(
+                select coalesce(max(recency_days) filter (where r_score >= 6 - k), min(recency_days) - 1)
+                from generate_series(1, 4) as k cross join rfm group by k order by k),
+            'frequency', array(
+                select max(frequency) filter (where f_score <= k)
+                from generate_series(1, 4) as k cross join rfm group by k order by k),
+            'monetary', array(
+                select max(monetary) filter (where m_score <= k)
+                from generate_series(1, 4) as k cross join rfm group by k order by k)) as text)
     {% endset %}
-    {% set row = run_query(query).rows[0] %}
-    {{ print("rfm_cut_points:") }}
-    {{ print("  recency_days: " ~ (row[0] | list)) }}
-    {{ print("  frequency: " ~ (row[1] | list)) }}
-    {{ print("  monetary: " ~ (row[2] | map('float') | list)) }}
+    {{ print(toyaml({'rfm_cut_points': fromjson(run_query(query).rows[0][0])})) }}
 {% endmacro %}

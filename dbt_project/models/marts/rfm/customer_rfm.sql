@@ -1,6 +1,6 @@
 {# Recency, frequency and monetary value of every customer with at least one
    order on or before the as-of date, their 1-5 scores (quintiles; ties share
-   a score), the named segment, and the extended score that adds social
+   the lower score), the named segment, and the extended score that adds social
    engagement with the weights in var('erfm_weights'). Scores are quintiles
    unless var('rfm_cut_points') freezes them (macros/scoring.sql). #}
 with
