@@ -18,7 +18,6 @@ from decimal import Decimal
 from itertools import takewhile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import psycopg2
 import pytest
