@@ -85,6 +85,30 @@ def query(warehouse, sql: str, params=()) -> list[tuple]:
         return cur.fetchall()
 
 
+def assert_printed_cut_points_freeze_the_scores(warehouse, workspace, as_of) -> None:
+    """Frozen at what `print_rfm_cut_points` prints, every customer keeps the day's quintile scores."""
+    from itertools import takewhile
+
+    import yaml
+
+    from c360.transform import run_dbt
+
+    scores = "select customer_key, r_score, f_score, m_score from marts.customer_rfm order by 1"
+    quintiles = query(warehouse, scores)
+    assert quintiles, "no customer to score"
+    printed = run_dbt(["run-operation", "print_rfm_cut_points"], warehouse, workspace, as_of).splitlines()
+    start = printed.index("rfm_cut_points:")
+    block = [printed[start], *takewhile(lambda line: line.startswith(" "), printed[start + 1:])]
+    frozen = yaml.safe_load("\n".join(block))
+    assert sorted(frozen["rfm_cut_points"]) == ["frequency", "monetary", "recency_days"]
+    assert all(len(cuts) == 4 for cuts in frozen["rfm_cut_points"].values()), frozen
+    try:
+        run_dbt(["run", "--select", "customer_rfm"], warehouse, workspace, as_of, extra_vars=frozen)
+        assert query(warehouse, scores) == quintiles
+    finally:
+        run_dbt(["run", "--select", "customer_rfm"], warehouse, workspace, as_of)
+
+
 @contextlib.contextmanager
 def required_passwords(warehouse):
     """Make the embedded server demand SCRAM passwords from c360's roles (it trusts its

@@ -14,7 +14,7 @@ import yaml
 from c360.access import TRANSFORMER
 from c360.cli import main
 from c360.transform import DBT_PROJECT, DbtFailed, build_warehouse, run_dbt
-from conftest import query
+from conftest import assert_printed_cut_points_freeze_the_scores, query
 from fixtures import AS_OF, load_small_brand
 
 
@@ -202,6 +202,12 @@ def test_frozen_rfm_cut_points_score_by_fixed_thresholds(built, workspace):
         run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF)
 
 
+def test_printed_cut_points_freeze_todays_scores(built, workspace):
+    """Two buyers (R 1 and 3): nobody at R 5 or 4, whose cut points lie below everyone's days."""
+    assert query(built, "select max(r_score) from marts.customer_rfm") == [(3,)]
+    assert_printed_cut_points_freeze_the_scores(built, workspace, AS_OF)
+
+
 def test_rfm_history_and_segment_changes(built, workspace):
     """Two days 40 days apart, on fixed cut points: both customers' recency scores fall."""
     from datetime import timedelta
@@ -314,7 +320,7 @@ def test_dbt_unit_tests_pass(built, workspace):
     except DbtFailed as failure:  # dbt's diff of the expected and actual rows says what broke
         raise AssertionError(str(failure)) from None
     defined = sum(len(yaml.safe_load(path.read_text())["unit_tests"])
-                  for path in (DBT_PROJECT / "models").glob("*/*/_*__unit_tests.yml"))
+                  for path in (DBT_PROJECT / "models" / "marts").glob("*/_*__unit_tests.yml"))
     assert defined >= 4
     assert len(re.findall(rf"\d+ of {defined} PASS \S+::", output)) == defined, output[-2000:]
 

@@ -39,6 +39,11 @@ def test_calibration_table_bins_predictions_against_what_happened():
     ]
 
 
+def test_quintiles_give_a_tie_the_score_of_its_first_position():
+    assert evaluation.quintile(pd.Series([1, 1, 1, 2, 3, 4])).tolist() == [1, 1, 1, 3, 4, 5]
+    assert evaluation.quintile(pd.Series([30, 10, 20, 50, 40])).tolist() == [3, 1, 2, 5, 4]
+
+
 def test_rfm_baseline_sums_quintiles_and_ranks_non_buyers_last():
     features = pd.DataFrame({"days_since_last_order": [1, 10, 100, 50, 20, np.nan],
                              "frequency": [5, 4, 1, 2, 3, 0], "monetary": [500, 400, 100, 200, 300, 0]})

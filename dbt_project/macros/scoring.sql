@@ -12,8 +12,8 @@
 
 {# Quantile score 1..5 by position in the ordering, fifths of the rows: the
    first fifth gets 1, the last 5. Ties share the score of the tie's first row,
-   so the lowest value always scores 1: the one-time buyers, often a third of
-   the buyers or more, all get F 1 (sharing the tie's last row's score instead
+   so the lowest value always scores 1: the one-time buyers, often more than a
+   fifth of the buyers, all get F 1 (sharing the tie's last row's score instead
    gave them 2 or 3, and the segments of F 1, New Customers, Promising and
    Lost, were left empty). Integer division: exact at the boundaries. #}
 {% macro quintile_score(order_by) -%}
@@ -96,23 +96,26 @@
 {# Print the cut points today's quintiles use, as YAML for var('rfm_cut_points'),
    so that freezing them scores today's customers as today: cut point k is the
    largest value scoring k or worse (for recency, the most days scoring 6 - k or
-   better). A score nobody got (a tie spanning it) repeats the cut before it;
-   nobody at R 5 (the latest day's buyers more than a fifth) puts its cut below
-   every customer's days. #}
+   better). A score nobody got (a tie spanning it) repeats the cut before it, and
+   stays empty while the cuts are frozen; nobody at R 5 (the latest day's buyers
+   more than a fifth) puts its cut below every customer's days. #}
 {% macro print_rfm_cut_points() %}
+    {%- set scores_at_most_k = {'recency_days': 'r_score >= 6 - k', 'frequency': 'f_score <= k',
+                                'monetary': 'm_score <= k'} %}
     {# as one JSON value: run_query's table would turn an array into the text of a list #}
     {% set query %}
         with rfm as (select * from {{ ref('customer_rfm') }})
         select cast(json_build_object(
-            'recency_days', array(
-                select coalesce(max(recency_days) filter (where r_score >= 6 - k), min(recency_days) - 1)
-                from generate_series(1, 4) as k cross join rfm group by k order by k),
-            'frequency', array(
-                select max(frequency) filter (where f_score <= k)
-                from generate_series(1, 4) as k cross join rfm group by k order by k),
-            'monetary', array(
-                select max(monetary) filter (where m_score <= k)
-                from generate_series(1, 4) as k cross join rfm group by k order by k)) as text)
+        {%- for column, scored in scores_at_most_k.items() %}
+            '{{ column }}', array(
+                select coalesce(max({{ column }}) filter (where {{ scored }}), min({{ column }}) - 1)
+                from generate_series(1, 4) as k cross join rfm group by k order by k)
+            {{- ',' if not loop.last }}
+        {%- endfor %}) as text)
     {% endset %}
-    {{ print(toyaml({'rfm_cut_points': fromjson(run_query(query).rows[0][0])})) }}
+    {% set cuts = fromjson(run_query(query).rows[0][0]) %}
+    {% if not cuts['frequency'] %}
+        {{ exceptions.raise_compiler_error("marts.customer_rfm has no customers to take cut points from: build it first") }}
+    {% endif %}
+    {{ print(toyaml({'rfm_cut_points': cuts})) }}
 {% endmacro %}
