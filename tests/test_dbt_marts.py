@@ -208,6 +208,18 @@ def test_printed_cut_points_freeze_todays_scores(built, workspace):
     assert_printed_cut_points_freeze_the_scores(built, workspace, AS_OF)
 
 
+def test_cut_points_are_not_printed_from_an_empty_rfm(built, workspace):
+    """Printed from no customers, the cut points would be empty lists, which the var ignores."""
+    before_any_order = date(2025, 1, 1)
+    try:
+        run_dbt(["run", "--select", "customer_rfm"], built, workspace, before_any_order)
+        assert query(built, "select count(*) from marts.customer_rfm") == [(0,)]
+        with pytest.raises(DbtFailed, match="no customers to take cut points from"):
+            run_dbt(["run-operation", "print_rfm_cut_points"], built, workspace, before_any_order)
+    finally:
+        run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF)
+
+
 def test_rfm_history_and_segment_changes(built, workspace):
     """Two days 40 days apart, on fixed cut points: both customers' recency scores fall."""
     from datetime import timedelta
