@@ -102,7 +102,8 @@ def expected_stage(days: list[date], as_of: date, rules: dict) -> str:
     if since_last > overdue_after:
         return "at_risk"
     recent = since_last <= rules["lifecycle_new_days"]
-    if orders > 1 and (days[-1] - days[-2]).days > rules["lifecycle_churn_days"] and recent:
+    earlier = [day for day in days if day < days[-1]]  # the gap runs from the previous order *day*
+    if earlier and (days[-1] - earlier[-1]).days > rules["lifecycle_churn_days"] and recent:
         return "reactivated"
     if orders == 1 and recent:
         return "new"

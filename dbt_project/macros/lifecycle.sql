@@ -37,11 +37,14 @@
     end
 {%- endmacro %}
 
-{# The rules' thresholds as one string: a spell built under other thresholds is rebuilt. #}
+{# The rules' thresholds and version as one string: a spell built under other
+   thresholds or an older version of the rules is rebuilt. Raise the version
+   when the rules' SQL changes what they decide (2: the gap before a
+   reactivation runs from the previous order day, not a same-day order). #}
 {% macro lifecycle_rules_fingerprint() -%}
     {%- set names = ['lifecycle_new_days', 'lifecycle_loyal_min_orders', 'lifecycle_at_risk_factor',
                      'lifecycle_at_risk_default_days', 'lifecycle_churn_days'] -%}
-    {%- set values = [] -%}
+    {%- set values = ['rules=2'] -%}
     {%- for name in names -%}{%- do values.append(name ~ '=' ~ var(name)) -%}{%- endfor -%}
     {{ return(values | join(';')) }}
 {%- endmacro %}

@@ -121,7 +121,8 @@ order_stats as (
         count(*) as frequency,
         min(ordered_on) as first_order_on,
         max(ordered_on) as last_order_on,
-        max(previous_ordered_on) as previous_order_on,
+        {# the last order day before the last one: that day's later orders lag to itself #}
+        max(previous_ordered_on) filter (where previous_ordered_on < ordered_on) as previous_order_on,
         sum(case when days_before < 30 then 1 else 0 end) as orders_30d,
         sum(case when days_before < 90 then 1 else 0 end) as orders_90d,
         sum(case when days_before >= 90 and days_before < 180 then 1 else 0 end) as orders_90_180d,

@@ -70,12 +70,13 @@ to_rebuild as (
 to_rebuild as (select * from inputs),
 {% endif %}
 
-{# one row per order day: orders so far, the first one, the one before it #}
+{# one row per order day: orders so far, the first one, the order day before
+   it (a day's later orders lag to the same day, so only an earlier day counts) #}
 order_days as (
     select
         customer_key,
         ordered_on as last_order_on,
-        max(previous_ordered_on) as previous_order_on,
+        max(previous_ordered_on) filter (where previous_ordered_on < ordered_on) as previous_order_on,
         sum(count(*)) over (partition by customer_key order by ordered_on) as orders_to_date,
         min(ordered_on) over (partition by customer_key) as first_order_on,
         lead(ordered_on) over (partition by customer_key order by ordered_on) as next_order_on
