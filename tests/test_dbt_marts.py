@@ -325,15 +325,16 @@ def test_daily_segment_changes_and_flow_equal_the_whole_historys(built, workspac
 
 
 def test_dbt_unit_tests_pass(built, workspace):
-    """RFM scoring, the segment grid, the extended score and each lifecycle rule on
-    hand-written rows (models/marts/*/_*__unit_tests.yml); daily builds skip them."""
+    """RFM scoring, the segment grid, the extended score, each lifecycle rule, the
+    profile's flags and the contacts on hand-written rows (models/**/_*__unit_tests.yml);
+    daily builds skip them."""
     try:
         output = run_dbt(["test", "--select", "test_type:unit"], built, workspace)
     except DbtFailed as failure:  # dbt's diff of the expected and actual rows says what broke
         raise AssertionError(str(failure)) from None
     defined = sum(len(yaml.safe_load(path.read_text())["unit_tests"])
-                  for path in (DBT_PROJECT / "models" / "marts").glob("*/_*__unit_tests.yml"))
-    assert defined >= 4
+                  for path in (DBT_PROJECT / "models").rglob("_*__unit_tests.yml"))
+    assert defined >= 6
     assert len(re.findall(rf"\d+ of {defined} PASS \S+::", output)) == defined, output[-2000:]
 
 

@@ -274,7 +274,9 @@ def spells_day_by_day(brand, workspace) -> dict[str, list[tuple]]:
     rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     orders = orders_per_person(brand, workspace, AS_OF)
     order_days = orders[orders["is_order"]].groupby("customer_key")["day"].apply(list).to_dict()
-    first_seen = dict(query(brand, "select customer_key, first_seen_at::date from marts.dim_customers"))
+    # known from the first record (an app device's earlier events were nobody's yet)
+    first_seen = dict(query(brand, "select customer_key, min(first_seen_at)::date from marts.customer_identity_map"
+                                   " group by customer_key"))
     return {key: expected_spells(first_seen[key], order_days.get(key, []), AS_OF, rules) for key in first_seen}
 
 
@@ -329,6 +331,27 @@ def test_app_campaign_and_service_people_join_their_shop_profile(first_run, bran
         people = [k for (s, _), k in keys.items() if s == source]
         assert people and sum(k in shop_people for k in people) / len(people) > 0.5, source
     assert query(brand, "select count(*) from marts.dim_customers where channels like %s", ("%app campaigns%",))[0][0] > 0
+
+
+def test_profiles_say_who_follows_and_who_opted_out_as_the_deliveries_do(first_run, brand):
+    """Following is the latest delivered profile's (followed, not unfollowed by the day
+    after AS_OF began); opted out is any unsubscribe delivered for the person."""
+    profiles = {key: (follows, out) for key, follows, out in query(
+        brand, "select customer_key, is_social_follower, has_opted_out from marts.dim_customers")}
+    following = dict(query(brand, """
+        select m.customer_key, bool_or(f.followed_at < %(day_after)s
+                                       and (f.unfollowed_at is null or f.unfollowed_at >= %(day_after)s))
+        from (select distinct on (openid) * from raw.social_followers
+              order by openid, updated_at desc, _loaded_at desc) as f
+        inner join marts.customer_identity_map as m on (m.source, m.source_customer_id) = ('social', f.openid)
+        group by m.customer_key""", {"day_after": AS_OF + timedelta(days=1)}))
+    opted_out = {key for key, in query(brand, """
+        select m.customer_key from raw.campaign_events as e
+        inner join marts.customer_identity_map as m on (m.source, m.source_customer_id) = ('campaigns', e.contact_id)
+        where e.event_type = 'unsubscribe'""")}
+    assert True in following.values() and False in following.values() and opted_out  # the brand has each case
+    assert {key: following.get(key, False) for key in profiles} == {key: f for key, (f, _) in profiles.items()}
+    assert {key for key, (_, out) in profiles.items() if out} == opted_out
 
 
 def test_scores_and_audiences(first_run, brand, workspace):

@@ -229,15 +229,12 @@ reach_versions as (
     inner join feature_dates on cast(social_follower_versions.updated_at as date) <= feature_dates.as_of_date
 ),
 
-{# followed_at and unfollowed_at are dated, so the latest profile can tell who followed on a past day #}
 social_profiles as (
     select
         known_records.as_of_date,
         known_records.customer_key,
-        max(case when cast(stg_social__followers.followed_at as date) <= known_records.as_of_date
-                  and (stg_social__followers.unfollowed_at is null
-                       or cast(stg_social__followers.unfollowed_at as date) > known_records.as_of_date)
-            then 1 else 0 end) as is_following,
+        max(case when {{ follows_on('stg_social__followers', 'known_records.as_of_date') }} then 1 else 0 end)
+            as is_following,
         max(reach_versions.follower_count) as social_follower_count
     from known_records
     inner join stg_social__followers on known_records.source_customer_id = stg_social__followers.openid

@@ -1,6 +1,7 @@
-{# The best-known contact details of each customer, in clear text: the most
-   recently updated shop account's e-mail, phone and name, else a phone bound on
-   social. Only this schema (pii) and raw hold clear-text contacts; marts hash them. #}
+{# The best-known contact details of each customer, in clear text: each of
+   e-mail, phone and name from the most recently updated shop account that has
+   it, else a phone bound on social. Only this schema (pii) and raw hold
+   clear-text contacts; marts hash them. #}
 with
 
 stg_shop__customers as (select * from {{ ref('stg_shop__customers') }}),
@@ -39,17 +40,18 @@ candidates as (
         and int_identity_resolved.source_customer_id = stg_social__followers.openid
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by customer_key order by preference, updated_at desc) as rank_in_customer
-    from candidates
-),
-
+{# each detail from the most preferred record that has it: a shop account
+   without a phone leaves the phone to another account or to social #}
 final as (
-    select customer_key, email_normalized, phone_e164, first_name, last_name, accepts_marketing, member_card_no
-    from ranked
-    where rank_in_customer = 1
+    select
+        customer_key,
+        {%- for detail in ['email_normalized', 'phone_e164', 'first_name', 'last_name', 'accepts_marketing',
+                           'member_card_no'] %}
+        (array_agg({{ detail }} order by preference, updated_at desc) filter (where {{ detail }} is not null))[1]
+            as {{ detail }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from candidates
+    group by customer_key
 )
 
 select * from final

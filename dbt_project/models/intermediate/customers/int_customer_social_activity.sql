@@ -1,6 +1,7 @@
 {# What the extended RFM score reads of a customer's social life: interactions
    and reading time in the last var('erfm_interaction_days') up to the as-of date,
-   and reach (the largest follower count of their social profiles). Only the
+   and reach (the largest follower count of their social profiles); and whether
+   one of their profiles follows the brand on the as-of date. Only the
    window's days are read: dim_customers counts all social events from
    customer_channels, rolled up from int_customer_channel_activity, which a daily
    build updates incrementally. #}
@@ -20,7 +21,10 @@ social_customers as not materialized (
 ),
 
 reach as (
-    select social_customers.customer_key, max(stg_social__followers.follower_count) as social_follower_count
+    select
+        social_customers.customer_key,
+        max(stg_social__followers.follower_count) as social_follower_count,
+        bool_or({{ follows_on('stg_social__followers', as_of_date()) }}) as is_following
     from stg_social__followers
     inner join social_customers on stg_social__followers.openid = social_customers.openid
     group by social_customers.customer_key
@@ -42,6 +46,7 @@ final as (
     select
         reach.customer_key,
         reach.social_follower_count,
+        reach.is_following,
         coalesce(recent.recent_interactions, 0) as recent_interactions,
         coalesce(recent.recent_seconds_read, 0) as recent_seconds_read
     from reach

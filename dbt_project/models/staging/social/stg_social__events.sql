@@ -13,7 +13,7 @@ renamed as (
         occurred_at,
         cast(occurred_at as date) as occurred_on,
         content_id,
-        coalesce(seconds_read, 0) as seconds_read,
+        seconds_read,  -- a read's; null for the other events, to which it does not apply
         _loaded_at as loaded_at
     from source
 )

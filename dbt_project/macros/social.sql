@@ -1,0 +1,7 @@
+{# Whether a follower profile (a row of stg_social__followers) followed the brand
+   on `day` and had not unfollowed by then: followed_at and unfollowed_at are
+   dated, so the latest profile answers for past days too. #}
+{% macro follows_on(followers, day) -%}
+    (cast({{ followers }}.followed_at as date) <= {{ day }}
+     and ({{ followers }}.unfollowed_at is null or cast({{ followers }}.unfollowed_at as date) > {{ day }}))
+{%- endmacro %}
