@@ -186,6 +186,18 @@ def test_customer_value_and_cohorts(built):
     ]
 
 
+def test_cohort_months_are_complete_once_they_have_ended(built, workspace):
+    """AS_OF is March's last day, so March is complete; a day earlier it is still running."""
+    months = "select cohort_month, months_since_first_order, is_complete_month from marts.cohort_retention order by 1, 2"
+    assert [complete for *_, complete in query(built, months)] == [True] * 4
+    try:
+        run_dbt(["run", "--select", "customer_value+"], built, workspace, date(2026, 3, 30))
+        assert query(built, months) == [(date(2026, 1, 1), 0, True), (date(2026, 1, 1), 1, True),
+                                        (date(2026, 1, 1), 2, False), (date(2026, 3, 1), 0, False)]
+    finally:
+        run_dbt(["run", "--select", "customer_value+"], built, workspace, AS_OF)
+
+
 def test_frozen_rfm_cut_points_score_by_fixed_thresholds(built, workspace):
     cuts = {"recency_days": [7, 14, 21, 28], "frequency": [1, 2, 3, 4], "monetary": [10, 20, 40, 80]}
     run_dbt(["run", "--select", "customer_rfm"], built, workspace, AS_OF, extra_vars={"rfm_cut_points": cuts})

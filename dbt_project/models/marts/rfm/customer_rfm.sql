@@ -49,12 +49,15 @@ extended as (
     select
         scored.*,
         cast(floor((f_score + m_score) / 2.0 + 0.5) as integer) as fm_score,
-        {{ w['recency'] }} * {{ min_max_scale('-recency_days') }}
-        + {{ w['frequency'] }} * {{ min_max_scale('frequency') }}
-        + {{ w['monetary'] }} * {{ min_max_scale('monetary') }}
-        + {{ w['interaction_frequency'] }} * {{ min_max_scale('interaction_frequency') }}
-        + {{ w['interaction_time'] }} * {{ min_max_scale('interaction_seconds') }}
-        + {{ w['social_influence'] }} * {{ min_max_scale('social_influence') }} as erfm_score
+        {# rounded before the tiers read it, so a score shown as 2.000 is never low #}
+        cast(
+            {{ w['recency'] }} * {{ min_max_scale('-recency_days') }}
+            + {{ w['frequency'] }} * {{ min_max_scale('frequency') }}
+            + {{ w['monetary'] }} * {{ min_max_scale('monetary') }}
+            + {{ w['interaction_frequency'] }} * {{ min_max_scale('interaction_frequency') }}
+            + {{ w['interaction_time'] }} * {{ min_max_scale('interaction_seconds') }}
+            + {{ w['social_influence'] }} * {{ min_max_scale('social_influence') }}
+        as numeric(6, 3)) as erfm_score
     from scored
 ),
 
@@ -69,7 +72,7 @@ final as (
         extended.f_score,
         extended.m_score,
         rfm_segment_map.rfm_segment,
-        cast(extended.erfm_score as numeric(6, 3)) as erfm_score,
+        extended.erfm_score,
         case
             when extended.erfm_score > 4 then 'high'
             when extended.erfm_score >= 2 then 'medium'

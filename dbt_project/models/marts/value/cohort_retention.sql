@@ -1,6 +1,7 @@
 {# First-order-month cohorts: for each month since the first order, how many of
    the cohort ordered, what they spent net, and the cohort's cumulative revenue
-   per customer. Months run up to the as-of date's month. #}
+   per customer. Months run up to the as-of date's month, which is_complete_month
+   marks while it is still running: its fewer orders are not yet churn. #}
 with
 
 customer_value as not materialized (select * from {{ ref('customer_value') }}),
@@ -39,6 +40,9 @@ final as (
     select
         months.cohort_month,
         months.months_since_first_order,
+        {# complete once the day after the as-of date lies in a later month #}
+        months.months_since_first_order
+            < {{ months_between(as_of_date() ~ ' + 1', 'months.cohort_month') }} as is_complete_month,
         months.cohort_customers,
         coalesce(activity.active_customers, 0) as active_customers,
         cast(coalesce(activity.active_customers, 0)::numeric / months.cohort_customers as numeric(6, 4))
