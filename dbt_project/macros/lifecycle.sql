@@ -7,6 +7,7 @@
                  (never less than lifecycle_new_days), or
                  lifecycle_at_risk_default_days for one-order customers
      reactivated ordered recently after a gap longer than lifecycle_churn_days
+                 (previous_order_on: the order day before the last order's day)
      new         one order, placed within lifecycle_new_days
      loyal       at least lifecycle_loyal_min_orders orders
      active      everyone else who buys #}

@@ -1,6 +1,6 @@
 {# The best-known contact details of each customer, in clear text: each of
-   e-mail, phone and name from the most recently updated shop account that has
-   it, else a phone bound on social. Only this schema (pii) and raw hold
+   e-mail, phone, name, consent and member card from the most recently updated
+   shop account that has it, else a phone bound on social. Only this schema (pii) and raw hold
    clear-text contacts; marts hash them. #}
 with
 
@@ -40,14 +40,16 @@ candidates as (
         and int_identity_resolved.source_customer_id = stg_social__followers.openid
 ),
 
-{# each detail from the most preferred record that has it: a shop account
-   without a phone leaves the phone to another account or to social #}
+{# each detail from the most preferred record that has it (the name as a pair):
+   a shop account without a phone leaves the phone to another account or to social #}
+{%- set has_name = 'coalesce(first_name, last_name)' %}
 final as (
     select
         customer_key,
-        {%- for detail in ['email_normalized', 'phone_e164', 'first_name', 'last_name', 'accepts_marketing',
-                           'member_card_no'] %}
-        (array_agg({{ detail }} order by preference, updated_at desc) filter (where {{ detail }} is not null))[1]
+        {%- for detail, present in [('email_normalized', 'email_normalized'), ('phone_e164', 'phone_e164'),
+                                    ('first_name', has_name), ('last_name', has_name),
+                                    ('accepts_marketing', 'accepts_marketing'), ('member_card_no', 'member_card_no')] %}
+        (array_agg({{ detail }} order by preference, updated_at desc) filter (where {{ present }} is not null))[1]
             as {{ detail }}{{ ',' if not loop.last }}
         {%- endfor %}
     from candidates

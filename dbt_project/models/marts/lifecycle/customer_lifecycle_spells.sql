@@ -70,26 +70,18 @@ to_rebuild as (
 to_rebuild as (select * from inputs),
 {% endif %}
 
-{# one row per order day: orders so far, the first one, the order day before
-   it (a day's later orders lag to the same day, so only an earlier day counts) #}
+{# one row per order day: orders so far, the first one, the order day before, the one after #}
 order_days as (
     select
-        customer_key,
-        ordered_on as last_order_on,
-        max(previous_ordered_on) filter (where previous_ordered_on < ordered_on) as previous_order_on,
-        sum(count(*)) over (partition by customer_key order by ordered_on) as orders_to_date,
-        min(ordered_on) over (partition by customer_key) as first_order_on,
-        lead(ordered_on) over (partition by customer_key order by ordered_on) as next_order_on
-    from (
-        select
-            orders.customer_key,
-            orders.ordered_on,
-            lag(orders.ordered_on) over (partition by orders.customer_key order by orders.ordered_on, orders.order_key)
-                as previous_ordered_on
-        from orders
-        inner join to_rebuild on orders.customer_key = to_rebuild.customer_key
-    ) as ordered
-    group by customer_key, ordered_on
+        orders.customer_key,
+        orders.ordered_on as last_order_on,
+        lag(orders.ordered_on) over (partition by orders.customer_key order by orders.ordered_on) as previous_order_on,
+        sum(count(*)) over (partition by orders.customer_key order by orders.ordered_on) as orders_to_date,
+        min(orders.ordered_on) over (partition by orders.customer_key) as first_order_on,
+        lead(orders.ordered_on) over (partition by orders.customer_key order by orders.ordered_on) as next_order_on
+    from orders
+    inner join to_rebuild on orders.customer_key = to_rebuild.customer_key
+    group by orders.customer_key, orders.ordered_on
 ),
 
 {# the days a stage can change: the first day known, each order day, and the
