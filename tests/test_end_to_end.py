@@ -274,7 +274,7 @@ def spells_day_by_day(brand, workspace) -> dict[str, list[tuple]]:
     rules = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     orders = orders_per_person(brand, workspace, AS_OF)
     order_days = orders[orders["is_order"]].groupby("customer_key")["day"].apply(list).to_dict()
-    # known from the first record (an app device's earlier events were nobody's yet)
+    # the lifecycle runs from the first record (an app device's earlier events were nobody's yet)
     first_seen = dict(query(brand, "select customer_key, min(first_seen_at)::date from marts.customer_identity_map"
                                    " group by customer_key"))
     return {key: expected_spells(first_seen[key], order_days.get(key, []), AS_OF, rules) for key in first_seen}
@@ -334,13 +334,14 @@ def test_app_campaign_and_service_people_join_their_shop_profile(first_run, bran
 
 
 def test_profiles_say_who_follows_and_who_opted_out_as_the_deliveries_do(first_run, brand):
-    """Following is the latest delivered profile's (followed, not unfollowed by the day
-    after AS_OF began); opted out is any unsubscribe delivered for the person."""
+    """Following is the latest delivered profile's (followed, and not unfollowed since
+    or by the day after AS_OF); opted out is any unsubscribe delivered for the person."""
     profiles = {key: (follows, out) for key, follows, out in query(
         brand, "select customer_key, is_social_follower, has_opted_out from marts.dim_customers")}
     following = dict(query(brand, """
         select m.customer_key, bool_or(f.followed_at < %(day_after)s
-                                       and (f.unfollowed_at is null or f.unfollowed_at >= %(day_after)s))
+                                       and (f.unfollowed_at is null or f.unfollowed_at < f.followed_at
+                                            or f.unfollowed_at >= %(day_after)s))
         from (select distinct on (openid) * from raw.social_followers
               order by openid, updated_at desc, _loaded_at desc) as f
         inner join marts.customer_identity_map as m on (m.source, m.source_customer_id) = ('social', f.openid)
