@@ -124,7 +124,7 @@ def load_small_brand(warehouse):
 
 MARTS_DDL = """
 create table marts.dim_customers (customer_key text, email_sha256 text, phone_sha256 text, accepts_marketing boolean,
-    orders_count bigint, net_revenue numeric, is_member boolean, is_social_follower boolean);
+    orders_count bigint, net_revenue numeric, is_member boolean, is_social_follower boolean, has_opted_out boolean);
 create table marts.customer_lifecycle (customer_key text, lifecycle_stage text);
 create table marts.customer_rfm (customer_key text, rfm_segment text, value_tier text, r_score int, f_score int,
     m_score int, erfm_score numeric);
@@ -137,17 +137,17 @@ SEEDED_MARTS = "marts.dim_customers, marts.customer_lifecycle, marts.customer_rf
                " marts.fct_interactions, marts.fct_orders"
 
 
-def seed_audience_inputs(warehouse, people, day, touches=(), interactions=(), orders=()):
+def seed_audience_inputs(warehouse, people, day, touches=(), interactions=(), orders=(), opted_out=()):
     """Just the marts and scores an audience sync and its contact rules read.
     people: (key, accepts_marketing, stage, decile, email); touches: (key, touched_at,
-    answered, unsubscribed); interactions and orders: (key, at)."""
+    answered, unsubscribed); interactions and orders: (key, at); opted_out: keys."""
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(f"drop table if exists {SEEDED_MARTS}")
         cur.execute(MARTS_DDL)
         cur.execute("delete from ml.propensity_scores where scored_for_date = %s", (day,))
         for key, consent, stage, decile, email in people:
-            cur.execute("insert into marts.dim_customers values (%s, %s, null, %s, 1, 10, false, false)",
-                        (key, email, consent))
+            cur.execute("insert into marts.dim_customers values (%s, %s, null, %s, 1, 10, false, false, %s)",
+                        (key, email, consent, key in opted_out))
             cur.execute("insert into marts.customer_lifecycle values (%s, %s)", (key, stage))
             cur.execute("insert into ml.propensity_scores (customer_key, model_name, model_version, scored_for_date,"
                         " score, score_decile) values (%s, 'purchase_30d', 'v1', %s, %s, %s)",

@@ -121,16 +121,15 @@ person = st.fixed_dictionaries({
 
 
 def seed_rules_world(warehouse, people: list[dict], day: date) -> None:
-    """people[i] as customer p<i>: unanswered sends 20+ days ago, answered sends yesterday."""
+    """people[i] as customer p<i>: unanswered sends 20+ days ago, answered sends yesterday;
+    an unsubscribe is the profile's (has_opted_out), with no send behind it."""
     touches = []
     for i, p in enumerate(people):
         key = f"p{i}"
         touches += [(key, at(day - timedelta(days=20 - n)), False, False) for n in range(p["unanswered"])]
         touches += [(key, at(day - timedelta(days=1), 8 + n), True, False) for n in range(p["recent_answered"])]
-        if p["unsubscribed"]:
-            touches.append((key, at(day - timedelta(days=30)), False, True))
     seed(warehouse, [(f"p{i}", p["consent"], p["stage"], p["decile"], f"h{i}") for i, p in enumerate(people)], day,
-         touches=touches)
+         touches=touches, opted_out={f"p{i}" for i, p in enumerate(people) if p["unsubscribed"]})
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute("delete from activation.suppressions")
         cur.executemany("insert into activation.suppressions (kind, value, reason) values ('customer_key', %s, 'test')",

@@ -361,7 +361,8 @@ def test_scores_and_audiences(first_run, brand, workspace):
     scored = query(brand, "select count(*), min(score_decile), max(score_decile) from ml.propensity_scores"
                           " where scored_for_date = %s", (AS_OF,))
     assert scored == ([(customers, 1, 10)] if champion else [(0, None, None)])
-    consented = {k for k, in query(brand, "select customer_key from marts.dim_customers where accepts_marketing")}
+    consented = {k for k, in query(brand, "select customer_key from marts.dim_customers"
+                                          " where accepts_marketing and not has_opted_out")}
     synced = query(brand, "select audience, location, rows_added from ops.sync_log where as_of_date = %s", (AS_OF,))
     assert {a for a, *_ in synced} >= {"winback_likely_buyers", "champions_high_value"}
     for audience, location, added in synced:

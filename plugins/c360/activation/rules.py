@@ -3,7 +3,9 @@ place that decides who may be contacted.
 
 In order, a customer matching an audience is excluded when they
 - ``no_consent``: never accepted marketing;
-- ``opted_out``: unsubscribed from any campaign (this wins over any consent);
+- ``opted_out``: unsubscribed from any campaign (``marts.dim_customers.has_opted_out``,
+  read like consent from the profile; this wins over any consent), even one whose
+  send the warehouse never received;
 - ``no_contact``: have neither an e-mail nor a phone;
 - ``suppressed``: are on the suppression list (by key, hashed e-mail or phone);
 - ``paused``: were sent ``pause_after_unanswered`` campaigns in a row without
@@ -52,7 +54,8 @@ MATCHES_QUERY = """
 with
 
 candidates as (
-    select customers.customer_key, customers.email_sha256, customers.phone_sha256, customers.accepts_marketing
+    select customers.customer_key, customers.email_sha256, customers.phone_sha256, customers.accepts_marketing,
+        customers.has_opted_out
     from marts.dim_customers as customers
     left join marts.customer_lifecycle as lifecycle on lifecycle.customer_key = customers.customer_key
     left join marts.customer_rfm as rfm on rfm.customer_key = customers.customer_key
@@ -64,7 +67,7 @@ candidates as (
 ),
 
 sends as (
-    select touches.customer_key, touches.touched_at, touches.unsubscribed,
+    select touches.customer_key, touches.touched_at,
         touches.opened or touches.clicked or touches.converted_per_tool as answered
     from marts.fct_campaign_touches as touches
     inner join candidates on candidates.customer_key = touches.customer_key
@@ -92,7 +95,6 @@ last_interaction as (
 send_history as (
     select
         sends.customer_key,
-        bool_or(sends.unsubscribed) as unsubscribed,
         count(*) filter (where not sends.answered
                          and sends.touched_at > coalesce(last_interaction.at, '-infinity')) as unanswered_in_a_row,
         count(*) filter (where sends.touched_at >= %(window_start)s) as recent_sends
@@ -115,7 +117,7 @@ select
     candidates.phone_sha256,
     case
         when not coalesce(candidates.accepts_marketing, false) then 'no_consent'
-        when coalesce(send_history.unsubscribed, false) then 'opted_out'
+        when candidates.has_opted_out then 'opted_out'
         when candidates.email_sha256 is null and candidates.phone_sha256 is null then 'no_contact'
         when exists (
             select 1 from activation.suppressions
