@@ -140,7 +140,8 @@ SEEDED_MARTS = "marts.dim_customers, marts.customer_lifecycle, marts.customer_rf
 def seed_audience_inputs(warehouse, people, day, touches=(), interactions=(), orders=(), opted_out=()):
     """Just the marts and scores an audience sync and its contact rules read.
     people: (key, accepts_marketing, stage, decile, email); touches: (key, touched_at,
-    answered, unsubscribed); interactions and orders: (key, at); opted_out: keys."""
+    answered, unsubscribed: the mart's column, which the rules do not read); interactions
+    and orders: (key, at); opted_out: the keys whose profile has_opted_out."""
     with warehouse.connect() as conn, conn.cursor() as cur:
         cur.execute(f"drop table if exists {SEEDED_MARTS}")
         cur.execute(MARTS_DDL)

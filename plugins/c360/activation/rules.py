@@ -1,7 +1,9 @@
 """The contact rules every audience obeys, whatever its definition says: the one
 place that decides who may be contacted.
 
-In order, a customer matching an audience is excluded when they
+Consent and opt-outs are the profile's (``marts.dim_customers``, as of the last
+build), so a sync replayed for an earlier day also leaves out whoever opted out
+since. In order, a customer matching an audience is excluded when they
 - ``no_consent``: never accepted marketing;
 - ``opted_out``: unsubscribed from any campaign (``marts.dim_customers.has_opted_out``,
   read like consent from the profile; this wins over any consent), even one whose
@@ -117,7 +119,7 @@ select
     candidates.phone_sha256,
     case
         when not coalesce(candidates.accepts_marketing, false) then 'no_consent'
-        when candidates.has_opted_out then 'opted_out'
+        when candidates.has_opted_out is not false then 'opted_out'
         when candidates.email_sha256 is null and candidates.phone_sha256 is null then 'no_contact'
         when exists (
             select 1 from activation.suppressions
