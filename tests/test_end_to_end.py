@@ -350,7 +350,10 @@ def test_profiles_say_who_follows_and_who_opted_out_as_the_deliveries_do(first_r
         select m.customer_key from raw.campaign_events as e
         inner join marts.customer_identity_map as m on (m.source, m.source_customer_id) = ('campaigns', e.contact_id)
         where e.event_type = 'unsubscribe'""")}
-    assert True in following.values() and False in following.values() and opted_out  # the brand has each case
+    # the brand has each case
+    assert True in following.values(), "nobody follows"
+    assert False in following.values(), "nobody has unfollowed"
+    assert opted_out, "nobody unsubscribed"
     assert {key: following.get(key, False) for key in profiles} == {key: f for key, (f, _) in profiles.items()}
     assert {key for key, (_, out) in profiles.items() if out} == opted_out
 

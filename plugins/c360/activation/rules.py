@@ -5,9 +5,8 @@ Consent and opt-outs are the profile's (``marts.dim_customers``, as of the last
 build), so a sync replayed for an earlier day also leaves out whoever opted out
 since. In order, a customer matching an audience is excluded when they
 - ``no_consent``: never accepted marketing;
-- ``opted_out``: unsubscribed from any campaign (``marts.dim_customers.has_opted_out``,
-  read like consent from the profile; this wins over any consent), even one whose
-  send the warehouse never received;
+- ``opted_out``: unsubscribed from any campaign (``has_opted_out``; this wins over
+  any consent), even one whose send the warehouse never received;
 - ``no_contact``: have neither an e-mail nor a phone;
 - ``suppressed``: are on the suppression list (by key, hashed e-mail or phone);
 - ``paused``: were sent ``pause_after_unanswered`` campaigns in a row without
