@@ -490,6 +490,14 @@ def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     assert site.name == "index.html" and site.exists()
     catalog = json.loads((site.parent / "catalog.json").read_text())
     assert "model.c360.customer_value" in catalog["nodes"]  # the catalog describes the built warehouse
+    # the lineage graph is drawn from the site's manifest: RFM traces back to the raw deliveries
+    parents = json.loads((site.parent / "manifest.json").read_text())["parent_map"]
+    ancestors, todo = set(), ["model.c360.customer_rfm"]
+    while todo:
+        todo += [parent for parent in parents[todo.pop()] if parent not in ancestors]
+        ancestors.update(todo)
+    assert {"source.c360.shop.shop_orders", "source.c360.pos.pos_receipts", "source.c360.social.social_events",
+            "model.c360.int_identity_resolved"} <= ancestors
 
 
 def test_campaign_performance_measures_uplift_against_the_holdout(built):
