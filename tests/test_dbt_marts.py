@@ -494,8 +494,9 @@ def test_c360_docs_generates_the_site_and_says_where(built, capsys):
     parents = json.loads((site.parent / "manifest.json").read_text())["parent_map"]
     ancestors, todo = set(), ["model.c360.customer_rfm"]
     while todo:
-        todo += [parent for parent in parents[todo.pop()] if parent not in ancestors]
-        ancestors.update(todo)
+        new = set(parents[todo.pop()]) - ancestors
+        ancestors |= new
+        todo += new
     assert {"source.c360.shop.shop_orders", "source.c360.pos.pos_receipts", "source.c360.social.social_events",
             "model.c360.int_identity_resolved"} <= ancestors
 
